@@ -1,0 +1,382 @@
+"""Shared estimator machinery: parameters, validation, training and inference.
+
+Concrete estimators implement the private hooks ``_make_module``, ``_net_kwargs``,
+``_encode`` and ``_score_batch``; everything public lives here.
+"""
+
+import copy
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from torch.utils.data import TensorDataset
+
+from ._net import StopOnNonFiniteLoss, TensorBatches
+from ._sklearn import Interval, StrOptions, _fit_context
+from .nn import build_seeded
+
+# About this many optimiser steps make max_epochs="auto": few epochs on big tables,
+# many on tiny ones, within the bounds below.
+_AUTO_STEPS = 10_000
+_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 1000
+
+
+def _resolve_device(device):
+    """Turn ``device`` into a torch device string, checking that it exists."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available here; "
+            "use device='auto' or device='cpu'."
+        )
+    return str(resolved)
+
+
+class _BaseAutoencoder(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
+    """Parameters, validation, training and inference shared by the autoencoders."""
+
+    _parameter_constraints: dict = {
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dims": [tuple, list],
+        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "max_epochs": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # -- hooks for subclasses -------------------------------------------------
+
+    def _make_module(self, n_features):
+        raise NotImplementedError
+
+    def _net_kwargs(self, seed):
+        """Net class, criterion and extra skorch arguments."""
+        raise NotImplementedError
+
+    def _encode(self, module, x):
+        """Latent representation of standardised rows ``x``."""
+        raise NotImplementedError
+
+    def _score_batch(self, module, x, rows):
+        """Per-row log-likelihood of standardised rows ``x`` (raw values ``rows``)."""
+        raise NotImplementedError
+
+    def _after_training(self, X):
+        """Update state derived from the trained module (``X`` is standardised)."""
+
+    # -- fitting ----------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the autoencoder to ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        try:
+            X = self._validate_X(X, reset=True)
+            self._initialize(X)
+            self._train(X, self._n_epochs(len(X)))
+        except BaseException:
+            self._discard_fitted_state()
+            raise
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Train for one pass over ``X``, initialising on the first call.
+
+        The first call also fixes the input standardisation (from that call's
+        ``X``) and the number of features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A chunk of training data.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "net_")
+        try:
+            X = self._validate_X(X, reset=first_call)
+        except BaseException:
+            if first_call:
+                self._discard_fitted_state()
+            raise
+        try:
+            if first_call:
+                self._initialize(X)
+            self._train(X, 1)
+        except BaseException:
+            self._discard_fitted_state()
+            raise
+        return self
+
+    def _initialize(self, X):
+        self._check_hidden_dims()
+        self.device_ = _resolve_device(self.device)
+        if self.likelihood == "gaussian":
+            self.input_mean_ = X.mean(axis=0, dtype=np.float64)
+            scale = X.std(axis=0, dtype=np.float64)
+            tiny = np.finfo(np.float32).eps * np.maximum(1.0, np.abs(self.input_mean_))
+            self.input_scale_ = np.where(scale > tiny, scale, 1.0)
+        else:
+            self.input_mean_ = np.zeros(X.shape[1])
+            self.input_scale_ = np.ones(X.shape[1])
+        seed = int(
+            check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        )
+        generator = torch.Generator().manual_seed(seed)
+        module = build_seeded(lambda: self._make_module(X.shape[1]), generator)
+        net_class, net_kwargs = self._net_kwargs(seed)
+        self.net_ = net_class(
+            module=module,
+            optimizer=torch.optim.Adam,
+            lr=self.lr,
+            batch_size=self.batch_size,
+            iterator_train=TensorBatches,
+            iterator_train__shuffle=True,
+            iterator_train__generator=generator,
+            train_split=None,
+            callbacks=[("stop_on_non_finite_loss", StopOnNonFiniteLoss())],
+            verbose=self.verbose,
+            device=self.device_,
+            **net_kwargs,
+        ).initialize()
+
+    def _train(self, X, epochs):
+        X = torch.as_tensor(self._standardize(X), dtype=torch.float32).to(self.device_)
+        net = self.net_
+        net.batch_size = self.batch_size
+        net.max_epochs = epochs
+        net.partial_fit(TensorDataset(X))
+        net.module_.eval()
+        with torch.inference_mode():
+            self._after_training(X)
+
+    def _n_epochs(self, n_samples):
+        if self.max_epochs != "auto":
+            return self.max_epochs
+        batches = math.ceil(n_samples / self.batch_size)
+        epochs = math.ceil(_AUTO_STEPS / batches)
+        return min(max(epochs, _AUTO_EPOCHS_MIN), _AUTO_EPOCHS_MAX)
+
+    def _check_hidden_dims(self):
+        dims = self.hidden_dims
+        if not all(
+            isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in dims
+        ):
+            raise ValueError(
+                f"hidden_dims must be a tuple of positive integers, got {dims!r}."
+            )
+
+    def _discard_fitted_state(self):
+        for name in [
+            k for k in vars(self) if k.endswith("_") and not k.startswith("__")
+        ]:
+            delattr(self, name)
+
+    # -- validation -------------------------------------------------------------
+
+    def _validate_X(self, X, *, reset=False):
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
+            raise ValueError(
+                "likelihood='bernoulli' needs data in [0, 1], but X has values in "
+                f"[{X.min():g}, {X.max():g}]. Scale it (e.g. MinMaxScaler) or use "
+                "likelihood='gaussian'."
+            )
+        return X
+
+    def _standardize(self, X):
+        return (X - self.input_mean_) / self.input_scale_
+
+    # -- inference ------------------------------------------------------------
+
+    @property
+    def module_(self):
+        """The trained torch module (lives in ``net_``)."""
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """skorch History: per-epoch training loss and timing."""
+        return self.net_.history
+
+    @property
+    def n_iter_(self):
+        """Number of training epochs run so far."""
+        return len(self.net_.history)
+
+    @property
+    def _n_features_out(self):
+        return self.module_.latent_dim
+
+    def _map_batches(self, A, fn):
+        """Concatenate ``fn(module, batch_tensor, batch_rows)`` over batches of ``A``.
+
+        Runs in ``A``'s precision: float64 input is computed with a float64 copy of
+        the module, so results do not depend on how rows are batched.
+        """
+        dtype = torch.float64 if A.dtype == np.float64 else torch.float32
+        module = self.module_
+        if dtype != torch.float32:
+            module = copy.deepcopy(module).to(dtype)
+        module.eval()
+        chunks = []
+        with torch.inference_mode():
+            for start in range(0, len(A), self.batch_size):
+                rows = A[start : start + self.batch_size]
+                batch = torch.tensor(rows, dtype=dtype, device=self.device_)
+                chunks.append(fn(module, batch, rows).cpu().numpy())
+        return np.concatenate(chunks)
+
+    def _input_affine(self, dtype):
+        """Standardisation offset and scale as tensors in ``dtype`` on the device."""
+        return tuple(
+            torch.from_numpy(v.astype(dtype)).to(self.device_)
+            for v in (self.input_mean_, self.input_scale_)
+        )
+
+    def _map_inputs(self, X, fn):
+        """Like ``_map_batches`` but hands ``fn`` standardised rows."""
+        shift, scale = self._input_affine(X.dtype)
+        return self._map_batches(
+            X, lambda module, x, rows: fn(module, (x - shift) / scale, rows)
+        )
+
+    def transform(self, X):
+        """Encode ``X`` into the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim)
+            Latent codes, in ``X``'s float precision.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X)
+        return self._map_inputs(X, lambda module, x, rows: self._encode(module, x))
+
+    def inverse_transform(self, Z):
+        """Decode latent codes back to the input space.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, latent_dim)
+            Latent codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The decoder's mean for each code, in the units of the training data.
+        """
+        check_is_fitted(self)
+        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        latent_dim = self._n_features_out
+        if Z.shape[1] != latent_dim:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns, but {type(self).__name__} was fitted "
+                f"with latent_dim={latent_dim}."
+            )
+        shift, scale = self._input_affine(Z.dtype)
+
+        def decode(module, z, rows):
+            return module.likelihood.mean(module.decode(z)) * scale + shift
+
+        return self._map_batches(Z, decode)
+
+    def score_samples(self, X):
+        """Log-likelihood estimate of each row, in nats (higher is more typical).
+
+        Deterministic: a row gets the same score in any batch, subset or order.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X)
+        scores = self._map_inputs(X, self._score_batch)
+        # Standardisation is part of the model: log p(x) = log p(x_std) - log|scale|.
+        return scores - np.log(self.input_scale_).sum()
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    def _check_n_samples(self, n_samples):
+        if (
+            not isinstance(n_samples, Integral)
+            or isinstance(n_samples, bool)
+            or (n_samples < 1)
+        ):
+            raise ValueError(
+                f"n_samples must be a positive integer, got {n_samples!r}."
+            )
+
+    def _sample_rng(self, random_state):
+        return check_random_state(
+            self.random_state if random_state is None else random_state
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags

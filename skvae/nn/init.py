@@ -1,0 +1,56 @@
+"""Seeded parameter initialisation that leaves torch's global generator alone.
+
+Layers are built on the ``meta`` device (no random numbers drawn) and then filled
+from an explicit ``torch.Generator`` with PyTorch's default schemes.
+"""
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["build_seeded"]
+
+_WEIGHTED = (
+    nn.Linear,
+    nn.Conv1d,
+    nn.Conv2d,
+    nn.Conv3d,
+    nn.ConvTranspose1d,
+    nn.ConvTranspose2d,
+    nn.ConvTranspose3d,
+)
+
+
+def build_seeded(factory, generator):
+    """Call ``factory()`` and initialise the module it returns from ``generator``.
+
+    The module is built on the CPU, as ``generator`` is a CPU generator; move it
+    afterwards.
+
+    Linear and convolution layers get PyTorch's default Kaiming-uniform weights
+    and uniform biases; every other submodule with ``reset_parameters`` must
+    initialise deterministically.
+    """
+    with torch.device("meta"):
+        module = factory()
+    module = module.to_empty(device="cpu")
+    with torch.no_grad():
+        for layer in module.modules():
+            if isinstance(layer, _WEIGHTED):
+                _init_weighted(layer, generator)
+            elif hasattr(layer, "reset_parameters"):
+                layer.reset_parameters()
+            elif hasattr(layer, "reset_running_stats"):
+                layer.reset_running_stats()
+    return module
+
+
+def _init_weighted(layer, generator):
+    # The same distributions as the layers' own reset_parameters.
+    weight = layer.weight
+    nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if layer.bias is not None:
+        fan_in = weight[0].numel()
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        nn.init.uniform_(layer.bias, -bound, bound, generator=generator)

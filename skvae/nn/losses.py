@@ -1,0 +1,45 @@
+"""KL divergence and the evidence lower bound as plain functions.
+
+The ELBO of Kingma & Welling (2013), "Auto-Encoding Variational Bayes", with the KL
+weight ``beta`` of Higgins et al. (2017), "beta-VAE".
+"""
+
+__all__ = ["elbo", "gaussian_kl"]
+
+
+def gaussian_kl(mean, logvar):
+    """KL(N(mean, exp(logvar)) || N(0, I)) per row, summed over latent dimensions.
+
+    Parameters
+    ----------
+    mean, logvar : Tensor of shape (..., latent_dim)
+        Mean and log-variance of a diagonal Gaussian posterior.
+
+    Returns
+    -------
+    Tensor of shape (...)
+        The divergence in nats.
+    """
+    return 0.5 * (mean.square() + logvar.exp() - 1.0 - logvar).sum(-1)
+
+
+def elbo(log_px_z, kl, beta=1.0):
+    """Evidence lower bound ``log p(x|z) - beta * KL`` per row.
+
+    With ``beta=1`` this is a lower bound on ``log p(x)``; other values give the
+    beta-VAE training objective, which is not a bound.
+
+    Parameters
+    ----------
+    log_px_z : Tensor of shape (n,)
+        Reconstruction log-likelihood of each row.
+    kl : Tensor of shape (n,)
+        KL divergence of each row's posterior from the prior.
+    beta : float, default=1.0
+        Weight of the KL term.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+    """
+    return log_px_z - beta * kl

@@ -1,0 +1,44 @@
+"""Fully connected encoder trunk and decoder, sized from plain integers."""
+
+from torch import nn
+
+__all__ = ["MLPDecoder", "MLPEncoder"]
+
+
+def _stack(in_features, hidden_dims):
+    layers = []
+    for width in hidden_dims:
+        layers += [nn.Linear(in_features, width), nn.ReLU()]
+        in_features = width
+    return nn.Sequential(*layers), in_features
+
+
+class MLPEncoder(nn.Module):
+    """Maps ``n_features`` inputs through ReLU layers of widths ``hidden_dims``.
+
+    With ``hidden_dims=()`` it is the identity, so a linear head on top gives a
+    linear encoder. ``out_features`` is the width of the last layer.
+    """
+
+    def __init__(self, n_features, hidden_dims=()):
+        super().__init__()
+        self.layers, self.out_features = _stack(n_features, hidden_dims)
+
+    def forward(self, x):
+        return self.layers(x)
+
+
+class MLPDecoder(nn.Module):
+    """Maps a latent code to one output per feature through ReLU layers.
+
+    ``hidden_dims`` is given in encoder order and mirrored, so the same tuple
+    describes both halves of an autoencoder.
+    """
+
+    def __init__(self, latent_dim, hidden_dims, n_features):
+        super().__init__()
+        trunk, width = _stack(latent_dim, tuple(reversed(hidden_dims)))
+        self.layers = nn.Sequential(*trunk, nn.Linear(width, n_features))
+
+    def forward(self, z):
+        return self.layers(z)

@@ -1,0 +1,112 @@
+"""Variational (Kingma & Welling 2013) and deterministic autoencoder modules.
+
+Both work on rows of ``n_features`` values and return NamedTuples whose ``log_px_z``
+field is the per-row reconstruction log-likelihood under the chosen likelihood.
+"""
+
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from .likelihoods import make_likelihood
+from .losses import gaussian_kl
+from .mlp import MLPDecoder, MLPEncoder
+
+__all__ = ["AE", "AEOutput", "Posterior", "VAE", "VAEOutput"]
+
+
+class Posterior(NamedTuple):
+    mean: torch.Tensor
+    logvar: torch.Tensor
+
+
+class VAEOutput(NamedTuple):
+    log_px_z: torch.Tensor
+    kl: torch.Tensor
+    z: torch.Tensor
+    mean: torch.Tensor
+    logvar: torch.Tensor
+    loc: torch.Tensor
+
+
+class AEOutput(NamedTuple):
+    log_px_z: torch.Tensor
+    z: torch.Tensor
+    loc: torch.Tensor
+
+
+class VAE(nn.Module):
+    """Gaussian-posterior VAE with an MLP encoder and decoder.
+
+    Parameters
+    ----------
+    n_features : int
+        Width of each input row.
+    latent_dim : int
+        Number of latent dimensions; the prior is N(0, I).
+    hidden_dims : tuple of int, default=()
+        Encoder layer widths; the decoder mirrors them. Empty gives a linear VAE.
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Observation model p(x | z).
+    """
+
+    def __init__(self, n_features, latent_dim, hidden_dims=(), likelihood="gaussian"):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = MLPEncoder(n_features, hidden_dims)
+        self.mean_head = nn.Linear(self.encoder.out_features, latent_dim)
+        self.logvar_head = nn.Linear(self.encoder.out_features, latent_dim)
+        self.decoder = MLPDecoder(latent_dim, hidden_dims, n_features)
+        self.likelihood = make_likelihood(likelihood, n_features)
+
+    def encode(self, x):
+        h = self.encoder(x)
+        return Posterior(self.mean_head(h), self.logvar_head(h))
+
+    def decode(self, z):
+        """Decoder output: the likelihood's location (mean or logits)."""
+        return self.decoder(z)
+
+    def forward(self, x, eps=None):
+        """Encode, draw ``z = mean + std * eps`` and score the reconstruction.
+
+        ``eps`` is standard normal noise of shape ``(n, latent_dim)``; when omitted it
+        is drawn from torch's global generator.
+        """
+        mean, logvar = self.encode(x)
+        if eps is None:
+            eps = torch.randn_like(mean)
+        z = mean + torch.exp(0.5 * logvar) * eps
+        loc = self.decode(z)
+        log_px_z = self.likelihood.log_prob(x, loc)
+        return VAEOutput(log_px_z, gaussian_kl(mean, logvar), z, mean, logvar, loc)
+
+
+class AE(nn.Module):
+    """Deterministic autoencoder with an MLP encoder and decoder.
+
+    Parameters are as for :class:`VAE`; the likelihood turns the reconstruction
+    error into a log-likelihood (squared error with a learned scale, or
+    cross-entropy).
+    """
+
+    def __init__(self, n_features, latent_dim, hidden_dims=(), likelihood="gaussian"):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = MLPEncoder(n_features, hidden_dims)
+        self.code_head = nn.Linear(self.encoder.out_features, latent_dim)
+        self.decoder = MLPDecoder(latent_dim, hidden_dims, n_features)
+        self.likelihood = make_likelihood(likelihood, n_features)
+
+    def encode(self, x):
+        return self.code_head(self.encoder(x))
+
+    def decode(self, z):
+        """Decoder output: the likelihood's location (mean or logits)."""
+        return self.decoder(z)
+
+    def forward(self, x):
+        z = self.encode(x)
+        loc = self.decode(z)
+        return AEOutput(self.likelihood.log_prob(x, loc), z, loc)

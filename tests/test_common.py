@@ -1,0 +1,13 @@
+"""scikit-learn's own estimator checks, run on every skvae estimator."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skvae import AETransformer, VAETransformer
+
+FAST = {"hidden_dims": (8,), "max_epochs": 2, "random_state": 0}
+
+
+@parametrize_with_checks([VAETransformer(**FAST), AETransformer(**FAST)])
+def test_sklearn_compatible_estimator(estimator, check):
+    """Each estimator passes scikit-learn's estimator checks."""
+    check(estimator)
