@@ -51,7 +51,7 @@ class NegativeELBO(nn.Module):
 
 
 class NegativeLogLikelihood(nn.Module):
-    """Training loss of an autoencoder: batch mean of ``-log p(x | x_reconstructed)``."""
+    """Training loss of an autoencoder: batch mean of ``-log p(x | x_hat)``."""
 
     def forward(self, output):
         return -output.log_px_z.mean()
@@ -78,7 +78,7 @@ class AutoencoderNet(NeuralNet):
 
 
 class VAENet(AutoencoderNet):
-    """Draws the reparameterisation noise from ``noise_generator``, not the global one."""
+    """Draws reparameterisation noise from ``noise_generator``, not the global RNG."""
 
     def __init__(self, *args, noise_generator=None, **kwargs):
         super().__init__(*args, **kwargs)
