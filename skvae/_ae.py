@@ -29,8 +29,8 @@ class AETransformer(_BaseAutoencoder):
         Reconstruction loss. ``"gaussian"`` is squared error with a learned scale
         per feature; ``"bernoulli"`` is cross-entropy, for data in [0, 1].
     max_epochs : int or "auto", default="auto"
-        Passes over the data. ``"auto"`` runs about 10,000 optimiser steps, with
-        at least 10 and at most 1000 epochs.
+        Passes over the data. ``"auto"`` runs about 2,500 optimiser steps, with
+        at least 10 and at most 500 epochs.
     batch_size : int, default=128
         Rows per optimiser step (and per inference batch).
     lr : float, default=1e-3

@@ -24,9 +24,10 @@ from ._sklearn import Interval, StrOptions, _fit_context
 from .nn import build_seeded
 
 # About this many optimiser steps make max_epochs="auto": few epochs on big tables,
-# many on tiny ones, within the bounds below.
-_AUTO_STEPS = 10_000
-_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 1000
+# many on tiny ones, within the bounds below. On an 8-feature factor model and on
+# the digits, 2000 steps at lr=1e-3 reach within 0.1-0.3 nats of 5000 steps.
+_AUTO_STEPS = 2500
+_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 500
 
 
 def _resolve_device(device):

@@ -26,7 +26,10 @@ def row_keys(X, seed):
     bits = (np.asarray(X, dtype=np.float64) + 0.0).view(np.uint64)
     positions = np.arange(1, X.shape[1] + 1, dtype=np.uint64) + np.uint64(seed)
     weights = _mix64(positions * _GOLDEN) | np.uint64(1)
-    return _mix64((_mix64(bits) * weights).sum(axis=1, dtype=np.uint64))
+    # The seed enters the final mix too, so it changes even an all-zero row's key.
+    # uint64 arrays wrap silently (numpy scalars would warn), as hashing needs.
+    seed_key = _mix64(np.array([seed], dtype=np.uint64) * _GOLDEN + _GOLDEN)
+    return _mix64((_mix64(bits) * weights).sum(axis=1, dtype=np.uint64) ^ seed_key)
 
 
 def row_normal_noise(X, n_draws, dim, seed):

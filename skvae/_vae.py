@@ -41,8 +41,8 @@ class VAETransformer(_BaseAutoencoder):
         :meth:`score_samples`, so models trained with different ``beta`` compare
         like with like.
     max_epochs : int or "auto", default="auto"
-        Passes over the data. ``"auto"`` runs about 10,000 optimiser steps, with
-        at least 10 and at most 1000 epochs.
+        Passes over the data. ``"auto"`` runs about 2,500 optimiser steps, with
+        at least 10 and at most 500 epochs.
     batch_size : int, default=128
         Rows per optimiser step (and per inference batch). Smaller datasets use
         one batch of all rows.

@@ -43,11 +43,14 @@ class GaussianLikelihood(nn.Module):
     n_features : int
         Number of observed features.
     min_scale : float, default=1e-3
-        Floor on each feature's standard deviation.
+        Floor on each feature's standard deviation, in (0, 1): the scale starts
+        at 1, which suits standardised data.
     """
 
     def __init__(self, n_features, min_scale=1e-3):
         super().__init__()
+        if not 0.0 < min_scale < 1.0:
+            raise ValueError(f"min_scale must lie in (0, 1), got {min_scale!r}.")
         self.min_scale = min_scale
         self.raw_scale = nn.Parameter(torch.empty(n_features))
         self.reset_parameters()

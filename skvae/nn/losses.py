@@ -4,6 +4,8 @@ The ELBO of Kingma & Welling (2013), "Auto-Encoding Variational Bayes", with the
 weight ``beta`` of Higgins et al. (2017), "beta-VAE".
 """
 
+import torch
+
 __all__ = ["elbo", "gaussian_kl"]
 
 
@@ -20,7 +22,8 @@ def gaussian_kl(mean, logvar):
     Tensor of shape (...)
         The divergence in nats.
     """
-    return 0.5 * (mean.square() + logvar.exp() - 1.0 - logvar).sum(-1)
+    # expm1 keeps exp(logvar) - 1 - logvar >= 0 near logvar = 0, where it cancels.
+    return 0.5 * (mean.square() + torch.expm1(logvar) - logvar).sum(-1)
 
 
 def elbo(log_px_z, kl, beta=1.0):

@@ -1,0 +1,32 @@
+"""The README's quickstart runs, and CI runs the README's test command."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _code_blocks(language):
+    return re.findall(rf"```{language}\n(.*?)```", README, flags=re.DOTALL)
+
+
+def test_quickstart_runs():
+    """The Python block in the README runs and its shape comments hold."""
+    (quickstart,) = _code_blocks("python")
+    namespace = {}
+    exec(compile(quickstart, "README.md", "exec"), namespace)
+    assert namespace["Z"].shape == (300, 2)
+    assert namespace["X_back"].shape == (300, 8)
+    assert namespace["new_rows"].shape == (100, 8)
+    assert namespace["log_lik"].shape == (300,)
+    assert np.all(np.isfinite(namespace["log_lik"]))
+
+
+def test_ci_runs_the_readme_test_command():
+    """.ci/run ends with exactly the README's test command."""
+    test_command = next(b for b in _code_blocks("bash") if "pytest" in b).strip()
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == test_command
