@@ -31,6 +31,28 @@ def build_seeded(factory, generator):
     Linear and convolution layers get PyTorch's default Kaiming-uniform weights
     and uniform biases; every other submodule with ``reset_parameters`` must
     initialise deterministically.
+
+    Parameters
+    ----------
+    factory : callable
+        Returns a new ``torch.nn.Module``; called with torch's default device set
+        to ``meta``.
+    generator : torch.Generator
+        A CPU generator that supplies every random number.
+
+    Returns
+    -------
+    torch.nn.Module
+        The module, on the CPU.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import VAE, build_seeded
+    >>> def make():
+    ...     return build_seeded(lambda: VAE(5, 2), torch.Generator().manual_seed(0))
+    >>> bool(torch.equal(make().mean_head.weight, make().mean_head.weight))
+    True
     """
     with torch.device("meta"):
         module = factory()

@@ -23,12 +23,52 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 
 def gaussian_log_prob(x, loc, scale):
-    """Elementwise log N(x | loc, scale**2)."""
+    """Elementwise log N(x | loc, scale**2).
+
+    Parameters
+    ----------
+    x, loc, scale : Tensor
+        Values, means and standard deviations (broadcastable).
+
+    Returns
+    -------
+    Tensor
+        Log-densities in nats.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import gaussian_log_prob
+    >>> gaussian_log_prob(torch.tensor(0.0), torch.tensor(0.0), torch.tensor(1.0))
+    tensor(-0.9189)
+    """
     return -0.5 * ((x - loc) / scale).square() - torch.log(scale) - 0.5 * _LOG_2PI
 
 
 def bernoulli_log_prob(x, logits):
-    """Elementwise log Bernoulli(x | sigmoid(logits)), for x in [0, 1]."""
+    """Elementwise log Bernoulli(x | sigmoid(logits)), for x in [0, 1].
+
+    Fractional ``x`` gives the cross-entropy ``x log p + (1 - x) log(1 - p)``.
+
+    Parameters
+    ----------
+    x : Tensor
+        Values in [0, 1].
+    logits : Tensor
+        Log-odds of 1 (broadcastable with ``x``).
+
+    Returns
+    -------
+    Tensor
+        Log-probabilities in nats.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import bernoulli_log_prob
+    >>> bernoulli_log_prob(torch.tensor([1.0, 0.0]), torch.tensor([0.0, 0.0]))
+    tensor([-0.6931, -0.6931])
+    """
     return -F.binary_cross_entropy_with_logits(logits, x, reduction="none")
 
 
@@ -45,6 +85,14 @@ class GaussianLikelihood(nn.Module):
     min_scale : float, default=1e-3
         Floor on each feature's standard deviation, in (0, 1): the scale starts
         at 1, which suits standardised data.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import GaussianLikelihood
+    >>> likelihood = GaussianLikelihood(3)
+    >>> likelihood.log_prob(torch.zeros(2, 3), torch.zeros(2, 3)).shape
+    torch.Size([2])
     """
 
     def __init__(self, n_features, min_scale=1e-3):
@@ -74,7 +122,15 @@ class GaussianLikelihood(nn.Module):
 
 
 class BernoulliLikelihood(nn.Module):
-    """Independent Bernoulli per feature, parameterised by logits."""
+    """Independent Bernoulli per feature, parameterised by logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import BernoulliLikelihood
+    >>> BernoulliLikelihood().mean(torch.tensor([0.0]))
+    tensor([0.5000])
+    """
 
     def log_prob(self, x, logits):
         """Log-probability of each row, summed over features."""
@@ -86,7 +142,25 @@ class BernoulliLikelihood(nn.Module):
 
 
 def make_likelihood(name, n_features):
-    """Build the likelihood module called ``name`` ("gaussian" or "bernoulli")."""
+    """Build the likelihood module called ``name``.
+
+    Parameters
+    ----------
+    name : {"gaussian", "bernoulli"}
+        Which observation model.
+    n_features : int
+        Number of observed features.
+
+    Returns
+    -------
+    GaussianLikelihood or BernoulliLikelihood
+
+    Examples
+    --------
+    >>> from skvae.nn import make_likelihood
+    >>> make_likelihood("bernoulli", 4)
+    BernoulliLikelihood()
+    """
     if name == "gaussian":
         return GaussianLikelihood(n_features)
     if name == "bernoulli":

@@ -21,6 +21,15 @@ def gaussian_kl(mean, logvar):
     -------
     Tensor of shape (...)
         The divergence in nats.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import gaussian_kl
+    >>> gaussian_kl(torch.zeros(1, 2), torch.zeros(1, 2))
+    tensor([0.])
+    >>> gaussian_kl(torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2))
+    tensor([0.5000])
     """
     # expm1 keeps exp(logvar) - 1 - logvar >= 0 near logvar = 0, where it cancels.
     return 0.5 * (mean.square() + torch.expm1(logvar) - logvar).sum(-1)
@@ -44,5 +53,14 @@ def elbo(log_px_z, kl, beta=1.0):
     Returns
     -------
     Tensor of shape (n,)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import elbo
+    >>> elbo(torch.tensor([-3.0]), torch.tensor([0.5]))
+    tensor([-3.5000])
+    >>> elbo(torch.tensor([-3.0]), torch.tensor([0.5]), beta=4.0)
+    tensor([-5.])
     """
     return log_px_z - beta * kl

@@ -18,6 +18,21 @@ class MLPEncoder(nn.Module):
 
     With ``hidden_dims=()`` it is the identity, so a linear head on top gives a
     linear encoder. ``out_features`` is the width of the last layer.
+
+    Parameters
+    ----------
+    n_features : int
+        Input width.
+    hidden_dims : tuple of int, default=()
+        Widths of the hidden layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import MLPEncoder
+    >>> encoder = MLPEncoder(10, (32, 16))
+    >>> encoder.out_features, encoder(torch.zeros(4, 10)).shape
+    (16, torch.Size([4, 16]))
     """
 
     def __init__(self, n_features, hidden_dims=()):
@@ -33,6 +48,22 @@ class MLPDecoder(nn.Module):
 
     ``hidden_dims`` is given in encoder order and mirrored, so the same tuple
     describes both halves of an autoencoder.
+
+    Parameters
+    ----------
+    latent_dim : int
+        Input (code) width.
+    hidden_dims : tuple of int
+        Encoder's hidden widths; the decoder uses them in reverse.
+    n_features : int
+        Output width.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import MLPDecoder
+    >>> MLPDecoder(2, (32, 16), 10)(torch.zeros(4, 2)).shape
+    torch.Size([4, 10])
     """
 
     def __init__(self, latent_dim, hidden_dims, n_features):

@@ -49,6 +49,15 @@ class VAE(nn.Module):
         Encoder layer widths; the decoder mirrors them. Empty gives a linear VAE.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Observation model p(x | z).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import VAE
+    >>> vae = VAE(n_features=10, latent_dim=2, hidden_dims=(32,))
+    >>> out = vae(torch.zeros(4, 10), eps=torch.zeros(4, 2))
+    >>> out.z.shape, out.log_px_z.shape, bool(torch.equal(out.z, out.mean))
+    (torch.Size([4, 2]), torch.Size([4]), True)
     """
 
     def __init__(self, n_features, latent_dim, hidden_dims=(), likelihood="gaussian"):
@@ -89,6 +98,14 @@ class AE(nn.Module):
     Parameters are as for :class:`VAE`; the likelihood turns the reconstruction
     error into a log-likelihood (squared error with a learned scale, or
     cross-entropy).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import AE
+    >>> out = AE(n_features=10, latent_dim=2, hidden_dims=(32,))(torch.zeros(4, 10))
+    >>> out.z.shape, out.loc.shape
+    (torch.Size([4, 2]), torch.Size([4, 10]))
     """
 
     def __init__(self, n_features, latent_dim, hidden_dims=(), likelihood="gaussian"):
