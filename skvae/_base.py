@@ -46,6 +46,14 @@ def _resolve_device(device):
     return str(resolved)
 
 
+def _non_numeric_columns(X):
+    """'; non-numeric columns: a, b' for a DataFrame, else ''."""
+    if not hasattr(X, "select_dtypes"):
+        return ""
+    names = X.select_dtypes(exclude=["number", "bool"]).columns
+    return f"; non-numeric columns: {', '.join(map(str, names))}" if len(names) else ""
+
+
 class _BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -215,7 +223,19 @@ class _BaseAutoencoder(
     # -- validation -------------------------------------------------------------
 
     def _validate_X(self, X, *, reset=False):
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
+        try:
+            X_valid = validate_data(
+                self, X, reset=reset, dtype=[np.float64, np.float32]
+            )
+        except ValueError as exc:
+            # numpy's own words for cells it cannot make numbers of; say which input.
+            if "could not convert" not in str(exc) and "inhomogeneous" not in str(exc):
+                raise
+            raise ValueError(
+                f"X must be a numeric array of shape (n_samples, n_features)"
+                f"{_non_numeric_columns(X)}: {exc}"
+            ) from None
+        X = X_valid
         if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs data in [0, 1], but X has values in "

@@ -171,11 +171,25 @@ def _frame_with_string_column():
     "make_X", [_object_strings, _frame_with_string_column], ids=["object", "frame"]
 )
 def test_fit_rejects_non_numeric(cls, make_X):
-    """fit on string data raises a ValueError about converting strings to float."""
+    """fit on string data raises a ValueError saying X must be numeric."""
     est = cls(**FAST)
-    with pytest.raises(ValueError, match="could not convert string to float"):
+    with pytest.raises(ValueError, match="X must be a numeric array.*could not conv"):
         est.fit(make_X())
     _assert_unfitted(est, _data())
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_non_numeric_dataframe_column_is_named(cls):
+    """The error for a DataFrame names its non-numeric column."""
+    with pytest.raises(ValueError, match="non-numeric columns: z:"):
+        cls(**FAST).fit(_frame_with_string_column())
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_ragged_rows_are_rejected(cls):
+    """Rows of different lengths raise a ValueError saying X must be numeric."""
+    with pytest.raises(ValueError, match="X must be a numeric array"):
+        cls(**FAST).fit([[1.0, 2.0], [3.0]])
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -183,7 +197,7 @@ def test_fit_rejects_non_numeric(cls, make_X):
 def test_inference_rejects_non_numeric(cls, method):
     """transform and score_samples of string data raise a clear ValueError."""
     est = _fitted(cls)
-    with pytest.raises(ValueError, match="could not convert string to float"):
+    with pytest.raises(ValueError, match="X must be a numeric array.*could not conv"):
         getattr(est, method)(_object_strings())
 
 
