@@ -359,6 +359,7 @@ class _BaseAutoencoder(
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            Log-likelihood estimate of each row in nats, in the data's units.
         """
         check_is_fitted(self)
         X = self._validate_X(X)
@@ -379,6 +380,7 @@ class _BaseAutoencoder(
         Returns
         -------
         score : float
+            Mean per-row log-likelihood estimate in nats.
         """
         return float(np.mean(self.score_samples(X)))
 

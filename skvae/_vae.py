@@ -188,6 +188,7 @@ class VAETransformer(_BaseAutoencoder):
         Returns
         -------
         X : ndarray of shape (n_samples, n_features_in_)
+            Decoded means, in the training data's units.
         """
         check_is_fitted(self)
         self._check_n_samples(n_samples)

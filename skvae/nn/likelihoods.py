@@ -104,20 +104,46 @@ class GaussianLikelihood(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Reset every feature's standard deviation to 1, in place."""
         # softplus(raw) + min_scale == 1 at start: unit variance on standardised data.
         with torch.no_grad():
             self.raw_scale.fill_(math.log(math.expm1(1.0 - self.min_scale)))
 
     @property
     def scale(self):
+        """Tensor of shape (n_features,): standard deviation of each feature."""
         return self.min_scale + F.softplus(self.raw_scale)
 
     def log_prob(self, x, loc):
-        """Log-density of each row, summed over features."""
+        """Log-density of each row, summed over features.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Observed rows.
+        loc : Tensor of shape (n, n_features)
+            Decoded means.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+            Log-densities in nats.
+        """
         return gaussian_log_prob(x, loc, self.scale).sum(-1)
 
     def mean(self, loc):
-        """Mean of x given the decoder output."""
+        """Mean of x given the decoder output.
+
+        Parameters
+        ----------
+        loc : Tensor of shape (n, n_features)
+            Decoded means.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            ``loc`` itself.
+        """
         return loc
 
 
@@ -132,12 +158,39 @@ class BernoulliLikelihood(nn.Module):
     tensor([0.5000])
     """
 
+    def __init__(self):
+        super().__init__()
+
     def log_prob(self, x, logits):
-        """Log-probability of each row, summed over features."""
+        """Log-probability of each row, summed over features.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Observed rows, with values in [0, 1].
+        logits : Tensor of shape (n, n_features)
+            Decoded log-odds of 1.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+            Log-probabilities in nats.
+        """
         return bernoulli_log_prob(x, logits).sum(-1)
 
     def mean(self, logits):
-        """Mean of x given the decoder output."""
+        """Mean of x given the decoder output.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (n, n_features)
+            Decoded log-odds of 1.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            Probabilities of 1, ``sigmoid(logits)``.
+        """
         return torch.sigmoid(logits)
 
 
@@ -154,6 +207,7 @@ def make_likelihood(name, n_features):
     Returns
     -------
     GaussianLikelihood or BernoulliLikelihood
+        A new, freshly initialised module.
 
     Examples
     --------

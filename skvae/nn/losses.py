@@ -53,6 +53,7 @@ def elbo(log_px_z, kl, beta=1.0):
     Returns
     -------
     Tensor of shape (n,)
+        The bound (or, for ``beta != 1``, the objective) of each row, in nats.
 
     Examples
     --------

@@ -40,6 +40,19 @@ class MLPEncoder(nn.Module):
         self.layers, self.out_features = _stack(n_features, hidden_dims)
 
     def forward(self, x):
+        """Apply the hidden layers to a batch of rows.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Tensor of shape (n, out_features)
+            Activations of the last hidden layer, or ``x`` itself when
+            ``hidden_dims`` is empty.
+        """
         return self.layers(x)
 
 
@@ -72,4 +85,16 @@ class MLPDecoder(nn.Module):
         self.layers = nn.Sequential(*trunk, nn.Linear(width, n_features))
 
     def forward(self, z):
+        """Decode a batch of latent codes.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n, latent_dim)
+            Latent codes.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            One unbounded output per feature.
+        """
         return self.layers(z)

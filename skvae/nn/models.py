@@ -17,11 +17,55 @@ __all__ = ["AE", "AEOutput", "Posterior", "VAE", "VAEOutput"]
 
 
 class Posterior(NamedTuple):
+    """Diagonal Gaussian posterior q(z | x) returned by :meth:`VAE.encode`.
+
+    Parameters
+    ----------
+    mean : Tensor of shape (n, latent_dim)
+        Posterior mean of each row.
+    logvar : Tensor of shape (n, latent_dim)
+        Posterior log-variance of each row.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import VAE
+    >>> posterior = VAE(n_features=10, latent_dim=2).encode(torch.zeros(4, 10))
+    >>> posterior.mean.shape, posterior.logvar.shape
+    (torch.Size([4, 2]), torch.Size([4, 2]))
+    """
+
     mean: torch.Tensor
     logvar: torch.Tensor
 
 
 class VAEOutput(NamedTuple):
+    """Per-row terms of one stochastic pass through a :class:`VAE`.
+
+    Parameters
+    ----------
+    log_px_z : Tensor of shape (n,)
+        Reconstruction log-likelihood ``log p(x | z)`` of each row, in nats.
+    kl : Tensor of shape (n,)
+        KL divergence of each row's posterior from the prior, in nats.
+    z : Tensor of shape (n, latent_dim)
+        Latent sample drawn from the posterior.
+    mean : Tensor of shape (n, latent_dim)
+        Posterior mean.
+    logvar : Tensor of shape (n, latent_dim)
+        Posterior log-variance.
+    loc : Tensor of shape (n, n_features)
+        Decoder output for ``z``: the likelihood's mean or logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import VAE
+    >>> out = VAE(n_features=10, latent_dim=2)(torch.zeros(4, 10))
+    >>> out.kl.shape, out.z.shape, out.loc.shape
+    (torch.Size([4]), torch.Size([4, 2]), torch.Size([4, 10]))
+    """
+
     log_px_z: torch.Tensor
     kl: torch.Tensor
     z: torch.Tensor
@@ -31,6 +75,26 @@ class VAEOutput(NamedTuple):
 
 
 class AEOutput(NamedTuple):
+    """Per-row terms of one pass through an :class:`AE`.
+
+    Parameters
+    ----------
+    log_px_z : Tensor of shape (n,)
+        Reconstruction log-likelihood ``log p(x | z)`` of each row, in nats.
+    z : Tensor of shape (n, latent_dim)
+        Latent code of each row.
+    loc : Tensor of shape (n, n_features)
+        Decoder output for ``z``: the likelihood's mean or logits.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import AE
+    >>> out = AE(n_features=10, latent_dim=2)(torch.zeros(4, 10))
+    >>> out.log_px_z.shape, out.z.shape
+    (torch.Size([4]), torch.Size([4, 2]))
+    """
+
     log_px_z: torch.Tensor
     z: torch.Tensor
     loc: torch.Tensor
@@ -70,18 +134,52 @@ class VAE(nn.Module):
         self.likelihood = make_likelihood(likelihood, n_features)
 
     def encode(self, x):
+        """Compute the Gaussian posterior q(z | x) of each row.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Posterior
+            Mean and log-variance, each of shape ``(n, latent_dim)``.
+        """
         h = self.encoder(x)
         return Posterior(self.mean_head(h), self.logvar_head(h))
 
     def decode(self, z):
-        """Decoder output: the likelihood's location (mean or logits)."""
+        """Decoder output: the likelihood's location (mean or logits).
+
+        Parameters
+        ----------
+        z : Tensor of shape (n, latent_dim)
+            Latent codes.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            Mean (Gaussian likelihood) or logits (Bernoulli likelihood) of x.
+        """
         return self.decoder(z)
 
     def forward(self, x, eps=None):
         """Encode, draw ``z = mean + std * eps`` and score the reconstruction.
 
-        ``eps`` is standard normal noise of shape ``(n, latent_dim)``; when omitted it
-        is drawn from torch's global generator.
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+        eps : Tensor of shape (n, latent_dim), default=None
+            Standard normal noise for the reparameterisation; when None it is
+            drawn from torch's global generator.
+
+        Returns
+        -------
+        VAEOutput
+            Reconstruction log-likelihood, KL, sample, posterior and decoder
+            output of each row.
         """
         mean, logvar = self.encode(x)
         if eps is None:
@@ -95,9 +193,20 @@ class VAE(nn.Module):
 class AE(nn.Module):
     """Deterministic autoencoder with an MLP encoder and decoder.
 
-    Parameters are as for :class:`VAE`; the likelihood turns the reconstruction
-    error into a log-likelihood (squared error with a learned scale, or
-    cross-entropy).
+    The likelihood turns the reconstruction error into a log-likelihood (squared
+    error with a learned scale, or cross-entropy).
+
+    Parameters
+    ----------
+    n_features : int
+        Width of each input row.
+    latent_dim : int
+        Width of the code.
+    hidden_dims : tuple of int, default=()
+        Encoder layer widths; the decoder mirrors them. Empty gives a linear
+        autoencoder.
+    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+        Observation model p(x | z).
 
     Examples
     --------
@@ -117,13 +226,48 @@ class AE(nn.Module):
         self.likelihood = make_likelihood(likelihood, n_features)
 
     def encode(self, x):
+        """Compute the latent code of each row.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Tensor of shape (n, latent_dim)
+            Latent codes.
+        """
         return self.code_head(self.encoder(x))
 
     def decode(self, z):
-        """Decoder output: the likelihood's location (mean or logits)."""
+        """Decoder output: the likelihood's location (mean or logits).
+
+        Parameters
+        ----------
+        z : Tensor of shape (n, latent_dim)
+            Latent codes.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            Mean (Gaussian likelihood) or logits (Bernoulli likelihood) of x.
+        """
         return self.decoder(z)
 
     def forward(self, x):
+        """Encode, decode and score the reconstruction of each row.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+
+        Returns
+        -------
+        AEOutput
+            Reconstruction log-likelihood, code and decoder output of each row.
+        """
         z = self.encode(x)
         loc = self.decode(z)
         return AEOutput(self.likelihood.log_prob(x, loc), z, loc)

@@ -1,0 +1,41 @@
+"""Public classes and functions carry complete numpydoc docstrings."""
+
+import inspect
+
+import pytest
+from numpydoc.validate import validate
+
+import skvae
+import skvae.nn
+
+# Checks we do not hold to, as in scikit-learn's own docstring test: summary
+# layout (GL01, GL02, SS05), optional sections (ES01, SA01) and named returns (RT02),
+# which scikit-learn's style uses ("self : object").
+IGNORED = {"GL01", "GL02", "SS05", "ES01", "SA01", "RT02"}
+
+
+def _public_names():
+    for module in (skvae, skvae.nn):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            qualified = f"{module.__name__}.{name}"
+            yield qualified
+            if inspect.isclass(obj):
+                for attr in dir(obj):
+                    member = getattr(obj, attr)
+                    if not attr.startswith("_") and getattr(
+                        member, "__module__", ""
+                    ).startswith("skvae"):
+                        yield f"{qualified}.{attr}"
+
+
+@pytest.mark.parametrize("name", sorted(set(_public_names())))
+def test_numpydoc_docstring(name):
+    """The docstring passes numpydoc's validation; top-level objects have Examples."""
+    is_method = name.count(".") > name.startswith("skvae.nn.") + 1
+    errors = [
+        f"{code}: {message}"
+        for code, message in validate(name)["errors"]
+        if code not in IGNORED and not (code == "EX01" and is_method)
+    ]
+    assert not errors, "\n".join(errors)
