@@ -46,6 +46,22 @@ def _resolve_device(device):
     return str(resolved)
 
 
+def _mean_and_scale(X):
+    """Column means and standard deviations, 1 where a column is constant.
+
+    Columns are divided by their largest magnitude first, so values near the top of
+    the float64 range do not overflow when squared. A spread below float32
+    resolution relative to the column's mean counts as constant (rounding noise).
+    """
+    span = np.abs(X).max(axis=0).astype(np.float64)
+    span[span == 0] = 1.0
+    unit = X / span
+    mean = unit.mean(axis=0) * span
+    scale = unit.std(axis=0) * span
+    constant = scale <= np.finfo(np.float32).eps * np.abs(mean)
+    return mean, np.where(constant, 1.0, scale)
+
+
 def _non_numeric_columns(X):
     """'; non-numeric columns: a, b' for a DataFrame, else ''."""
     if not hasattr(X, "select_dtypes"):
@@ -160,10 +176,7 @@ class _BaseAutoencoder(
         self._check_hidden_dims()
         self.device_ = _resolve_device(self.device)
         if self.likelihood == "gaussian":
-            self.input_mean_ = X.mean(axis=0, dtype=np.float64)
-            scale = X.std(axis=0, dtype=np.float64)
-            tiny = np.finfo(np.float32).eps * np.maximum(1.0, np.abs(self.input_mean_))
-            self.input_scale_ = np.where(scale > tiny, scale, 1.0)
+            self.input_mean_, self.input_scale_ = _mean_and_scale(X)
         else:
             self.input_mean_ = np.zeros(X.shape[1])
             self.input_scale_ = np.ones(X.shape[1])

@@ -148,13 +148,23 @@ def test_vae_likelihood_close_to_factor_analysis():
     assert score > fa - 0.1 * abs(fa)
 
 
-def test_vae_score_in_data_units():
-    """Scaling the data by c shifts the log-density by -n_features * log(c)."""
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("factor", [10.0, 1e-200, 1e30, 1e200])
+def test_score_in_data_units(Estimator, factor):
+    """Scaling the data by c shifts the log-density by -n_features * log(c).
+
+    Also at magnitudes where squaring the data would overflow float64.
+    """
     X = _factor_data()
-    base = VAETransformer(**FAST).fit(X).score(X)
-    scaled = VAETransformer(**FAST).fit(X * 10.0).score(X * 10.0)
-    # The shift is 13.8 nats; rescaled rows draw other Monte-Carlo noise (~0.02).
-    assert_allclose(scaled, base - X.shape[1] * np.log(10.0), atol=0.1)
+    est = Estimator(**FAST)
+    base = est.fit(X).score(X)
+    scaled = est.fit(X * factor)
+    # Rescaled rows draw other Monte-Carlo noise (VAE: ~0.02 nats).
+    shift = X.shape[1] * np.log(factor)
+    assert_allclose(scaled.score(X * factor), base - shift, atol=0.1)
+    Z = scaled.transform(X * factor)
+    assert np.all(np.isfinite(scaled.inverse_transform(Z)))
+    assert np.all(np.isfinite(scaled.sample(5)))
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -300,3 +310,13 @@ def test_device_is_resolved_in_fit():
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert vae.device_.startswith(expected)
     assert vae.get_params()["device"] == "auto"
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_column_constant_up_to_rounding_is_treated_as_constant(Estimator):
+    """A column that varies only by rounding noise gets unit scale, not 1/noise."""
+    X = _factor_data(n_samples=50)
+    X[:, 0] = 1e6 + np.random.RandomState(0).uniform(0, 1e-9, size=50)
+    est = Estimator(**FAST).fit(X)
+    assert est.input_scale_[0] == 1.0
+    assert np.all(np.isfinite(est.score_samples(X)))
