@@ -100,7 +100,33 @@ class AEOutput(NamedTuple):
     loc: torch.Tensor
 
 
-class VAE(nn.Module):
+class _Autoencoder(nn.Module):
+    """What both autoencoders share: an encoder trunk, a decoder and a likelihood."""
+
+    def __init__(self, n_features, latent_dim, hidden_dims, likelihood):
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.encoder = MLPEncoder(n_features, hidden_dims)
+        self.decoder = MLPDecoder(latent_dim, hidden_dims, n_features)
+        self.likelihood = make_likelihood(likelihood, n_features)
+
+    def decode(self, z):
+        """Decoder output: the likelihood's location (mean or logits).
+
+        Parameters
+        ----------
+        z : Tensor of shape (n, latent_dim)
+            Latent codes.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            Mean (Gaussian likelihood) or logits (Bernoulli likelihood) of x.
+        """
+        return self.decoder(z)
+
+
+class VAE(_Autoencoder):
     """Gaussian-posterior VAE with an MLP encoder and decoder.
 
     Parameters
@@ -125,13 +151,9 @@ class VAE(nn.Module):
     """
 
     def __init__(self, n_features, latent_dim, hidden_dims=(), likelihood="gaussian"):
-        super().__init__()
-        self.latent_dim = latent_dim
-        self.encoder = MLPEncoder(n_features, hidden_dims)
+        super().__init__(n_features, latent_dim, hidden_dims, likelihood)
         self.mean_head = nn.Linear(self.encoder.out_features, latent_dim)
         self.logvar_head = nn.Linear(self.encoder.out_features, latent_dim)
-        self.decoder = MLPDecoder(latent_dim, hidden_dims, n_features)
-        self.likelihood = make_likelihood(likelihood, n_features)
 
     def encode(self, x):
         """Compute the Gaussian posterior q(z | x) of each row.
@@ -148,21 +170,6 @@ class VAE(nn.Module):
         """
         h = self.encoder(x)
         return Posterior(self.mean_head(h), self.logvar_head(h))
-
-    def decode(self, z):
-        """Decoder output: the likelihood's location (mean or logits).
-
-        Parameters
-        ----------
-        z : Tensor of shape (n, latent_dim)
-            Latent codes.
-
-        Returns
-        -------
-        Tensor of shape (n, n_features)
-            Mean (Gaussian likelihood) or logits (Bernoulli likelihood) of x.
-        """
-        return self.decoder(z)
 
     def forward(self, x, eps=None):
         """Encode, draw ``z = mean + std * eps`` and score the reconstruction.
@@ -190,7 +197,7 @@ class VAE(nn.Module):
         return VAEOutput(log_px_z, gaussian_kl(mean, logvar), z, mean, logvar, loc)
 
 
-class AE(nn.Module):
+class AE(_Autoencoder):
     """Deterministic autoencoder with an MLP encoder and decoder.
 
     The likelihood turns the reconstruction error into a log-likelihood (squared
@@ -218,12 +225,8 @@ class AE(nn.Module):
     """
 
     def __init__(self, n_features, latent_dim, hidden_dims=(), likelihood="gaussian"):
-        super().__init__()
-        self.latent_dim = latent_dim
-        self.encoder = MLPEncoder(n_features, hidden_dims)
+        super().__init__(n_features, latent_dim, hidden_dims, likelihood)
         self.code_head = nn.Linear(self.encoder.out_features, latent_dim)
-        self.decoder = MLPDecoder(latent_dim, hidden_dims, n_features)
-        self.likelihood = make_likelihood(likelihood, n_features)
 
     def encode(self, x):
         """Compute the latent code of each row.
@@ -239,21 +242,6 @@ class AE(nn.Module):
             Latent codes.
         """
         return self.code_head(self.encoder(x))
-
-    def decode(self, z):
-        """Decoder output: the likelihood's location (mean or logits).
-
-        Parameters
-        ----------
-        z : Tensor of shape (n, latent_dim)
-            Latent codes.
-
-        Returns
-        -------
-        Tensor of shape (n, n_features)
-            Mean (Gaussian likelihood) or logits (Bernoulli likelihood) of x.
-        """
-        return self.decoder(z)
 
     def forward(self, x):
         """Encode, decode and score the reconstruction of each row.
