@@ -204,8 +204,14 @@ class _BaseAutoencoder(
     def _train(self, X, epochs):
         X = torch.as_tensor(self._standardize(X), dtype=torch.float32).to(self.device_)
         net = self.net_
-        net.batch_size = self.batch_size
-        net.max_epochs = epochs
+        # Parameters may have changed with set_params since the net was built;
+        # skorch applies lr to the optimizer without rebuilding it (Adam keeps state).
+        net.set_params(
+            lr=self.lr,
+            batch_size=self.batch_size,
+            max_epochs=epochs,
+            verbose=self.verbose,
+        )
         net.partial_fit(TensorDataset(X))
         net.module_.eval()
         with torch.inference_mode():

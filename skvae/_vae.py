@@ -159,7 +159,8 @@ class VAETransformer(_BaseAutoencoder):
         }
 
     def _train(self, X, epochs):
-        # beta may have been changed with set_params since the net was built.
+        # beta may have changed since the net was built. Set it on the criterion
+        # directly: net.set_params(criterion__beta=...) would rebuild the optimizer.
         self.net_.criterion_.beta = self.beta
         super()._train(X, epochs)
 

@@ -320,3 +320,25 @@ def test_column_constant_up_to_rounding_is_treated_as_constant(Estimator):
     est = Estimator(**FAST).fit(X)
     assert est.input_scale_[0] == 1.0
     assert np.all(np.isfinite(est.score_samples(X)))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_uses_current_params_and_keeps_optimizer_state(Estimator):
+    """lr and batch_size set after fit apply to partial_fit; Adam keeps its state."""
+    X = _factor_data(n_samples=60)
+    est = Estimator(**FAST, batch_size=60).fit(X)
+    optimizer = est.net_.optimizer_
+    steps = optimizer.state_dict()["state"][0]["step"].item()
+    est.set_params(lr=0.05, batch_size=20).partial_fit(X)
+    assert est.net_.optimizer_ is optimizer
+    assert [group["lr"] for group in optimizer.param_groups] == [0.05]
+    # One epoch of three batches of 20 rows, on top of the earlier steps.
+    assert optimizer.state_dict()["state"][0]["step"].item() == steps + 3
+
+
+def test_partial_fit_uses_current_beta():
+    """beta set after fit is the KL weight of the next partial_fit."""
+    X = _factor_data(n_samples=60)
+    vae = VAETransformer(**FAST).fit(X)
+    vae.set_params(beta=3.0).partial_fit(X)
+    assert vae.net_.criterion_.beta == 3.0
