@@ -135,7 +135,7 @@ class AETransformer(_BaseAutoencoder):
         return module(x).log_px_z
 
     def _after_training(self, X):
-        codes = self.module_.encode(X).double().cpu().numpy()
+        codes = self._encode_rows(X).astype(np.float64)
         self.latent_mean_ = codes.mean(axis=0)
         covariance = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))
         self.latent_covariance_ = covariance + _COVARIANCE_RIDGE * np.eye(

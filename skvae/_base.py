@@ -108,7 +108,7 @@ class _BaseAutoencoder(
         raise NotImplementedError
 
     def _after_training(self, X):
-        """Update state derived from the trained module (``X`` is standardised)."""
+        """Update state derived from the trained module (``X``: validated rows)."""
 
     # -- fitting ----------------------------------------------------------------
 
@@ -202,7 +202,7 @@ class _BaseAutoencoder(
         ).initialize()
 
     def _train(self, X, epochs):
-        X = torch.as_tensor(self._standardize(X), dtype=torch.float32).to(self.device_)
+        rows = torch.as_tensor(self._standardize(X), dtype=torch.float32)
         net = self.net_
         # Parameters may have changed with set_params since the net was built;
         # skorch applies lr to the optimizer without rebuilding it (Adam keeps state).
@@ -212,10 +212,9 @@ class _BaseAutoencoder(
             max_epochs=epochs,
             verbose=self.verbose,
         )
-        net.partial_fit(TensorDataset(X))
+        net.partial_fit(TensorDataset(rows.to(self.device_)))
         net.module_.eval()
-        with torch.inference_mode():
-            self._after_training(X)
+        self._after_training(X)
 
     def _n_epochs(self, n_samples):
         if self.max_epochs != "auto":
@@ -254,14 +253,15 @@ class _BaseAutoencoder(
                 f"X must be a numeric array of shape (n_samples, n_features)"
                 f"{_non_numeric_columns(X)}: {exc}"
             ) from None
-        X = X_valid
-        if self.likelihood == "bernoulli" and (X.min() < 0 or X.max() > 1):
-            raise ValueError(
-                "likelihood='bernoulli' needs data in [0, 1], but X has values in "
-                f"[{X.min():g}, {X.max():g}]. Scale it (e.g. MinMaxScaler) or use "
-                "likelihood='gaussian'."
-            )
-        return X
+        if self.likelihood == "bernoulli":
+            low, high = X_valid.min(), X_valid.max()
+            if low < 0 or high > 1:
+                raise ValueError(
+                    "likelihood='bernoulli' needs data in [0, 1], but X has values in "
+                    f"[{low:g}, {high:g}]. Scale it (e.g. MinMaxScaler) or use "
+                    "likelihood='gaussian'."
+                )
+        return X_valid
 
     def _standardize(self, X):
         return (X - self.input_mean_) / self.input_scale_
@@ -334,7 +334,10 @@ class _BaseAutoencoder(
             Latent codes, in ``X``'s float precision.
         """
         check_is_fitted(self)
-        X = self._validate_X(X)
+        return self._encode_rows(self._validate_X(X))
+
+    def _encode_rows(self, X):
+        """Latent codes of validated rows, computed in batches."""
         return self._map_inputs(X, lambda module, x, rows: self._encode(module, x))
 
     def inverse_transform(self, Z):
