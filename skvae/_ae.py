@@ -22,9 +22,34 @@ class AETransformer(_BaseAutoencoder):
     ----------
     latent_dim : int, default=2
         Size of the code.
-    hidden_dims : tuple of int, default=(64, 32)
-        Widths of the encoder's hidden layers; the decoder mirrors them. ``()``
-        gives a linear autoencoder (the PCA subspace, up to rotation).
+    architecture : {"mlp", "conv"}, default="mlp"
+        Built-in networks. ``"mlp"``: fully connected ReLU layers. ``"conv"``:
+        convolutional blocks (3x3 convolution, LeakyReLU, batch norm; stride 2
+        halves the image) and a mirrored transposed-convolution decoder, sized
+        from ``image_shape``.
+    hidden_dims : tuple of int or "auto", default="auto"
+        For ``"mlp"``, the widths of the encoder's hidden layers (the decoder
+        mirrors them); ``"auto"`` is ``(64, 32)`` and ``()`` gives a linear
+        autoencoder (the PCA subspace, up to rotation). For ``"conv"``, the
+        channels of the halving blocks; ``"auto"`` halves the image until its
+        smaller side is at most 8 pixels, with 32 channels doubling per block
+        up to 128.
+    image_shape : tuple of int, default=None
+        ``(channels, height, width)`` when rows are flattened images (in C, H, W
+        order). Required by ``architecture="conv"``; with ``"mlp"`` it only tells
+        :mod:`skvae.plotting` how to draw rows.
+    encoder : torch.nn.Module, default=None
+        Your own encoder, used instead of the built-in one (with ``decoder``; leave
+        ``architecture`` and ``hidden_dims`` at their defaults). It maps a batch
+        of standardised rows ``(n, n_features)`` to features of any shape ``(n,
+        ...)``; these are flattened and fed to linear heads. ``fit`` works on a
+        copy and re-initialises its layers from ``random_state``; layers need a
+        ``reset_parameters`` method (all of torch's have one).
+    decoder : torch.nn.Module, default=None
+        Your own decoder: maps codes ``(n, latent_dim)`` to ``n * n_features``
+        values in any shape (reshaped to rows), the likelihood's mean (Gaussian,
+        standardised units) or logits (Bernoulli). Use
+        ``torch.nn.Unflatten(1, (C, H, W))`` to turn rows into images.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Reconstruction loss. ``"gaussian"`` is squared error with a learned scale
         per feature; ``"bernoulli"`` is cross-entropy, for data in [0, 1].
@@ -35,6 +60,14 @@ class AETransformer(_BaseAutoencoder):
         Rows per optimiser step (and per inference batch).
     lr : float, default=1e-3
         Adam learning rate.
+    validation_fraction : float, default=None
+        Fraction of the rows held out (a seeded random subset) to report
+        validation losses each epoch (``valid_loss``, ``valid_reconstruction``
+        and, for a VAE, ``valid_kl`` in ``history_``). ``None`` trains on all rows.
+    callbacks : list of skorch callbacks, default=None
+        Extra skorch ``Callback`` instances or ``(name, callback)`` pairs, run
+        during training (e.g. :class:`skvae.callbacks.RecordReconstructions`).
+        ``fit`` uses copies; find them after fitting in ``net_.callbacks_``.
     device : str or torch.device, default="auto"
         Where to train and infer; ``"auto"`` picks CUDA when available. Resolved
         in ``fit`` and stored as ``device_``.
@@ -42,7 +75,9 @@ class AETransformer(_BaseAutoencoder):
         Seeds weight initialisation and shuffling; an int makes ``fit`` repeatable
         bit for bit on CPU. Torch's global generator is never used.
     verbose : int, default=0
-        ``0`` is silent; ``1`` prints skorch's table of per-epoch losses.
+        ``0`` is silent; ``1`` prints skorch's table of per-epoch losses; ``2``
+        also shows a progress bar over each epoch's batches (chosen when fitting
+        starts).
 
     Attributes
     ----------
@@ -68,7 +103,10 @@ class AETransformer(_BaseAutoencoder):
     module_ : skvae.nn.AE
         The trained torch module.
     history_ : skorch.History
-        Per-epoch training loss (``train_loss``) and duration.
+        Per epoch: the training loss per row (``train_loss``), its parts
+        ``train_reconstruction`` (mean ``-log p(x|z)``), the same for
+        validation rows (``valid_*``, with ``validation_fraction``) and the
+        duration (``dur``).
     n_iter_ : int
         Number of epochs trained.
 
@@ -103,27 +141,38 @@ class AETransformer(_BaseAutoencoder):
         self,
         latent_dim=2,
         *,
-        hidden_dims=(64, 32),
+        architecture="mlp",
+        hidden_dims="auto",
+        image_shape=None,
+        encoder=None,
+        decoder=None,
         likelihood="gaussian",
         max_epochs="auto",
         batch_size=128,
         lr=1e-3,
+        validation_fraction=None,
+        callbacks=None,
         device="auto",
         random_state=None,
         verbose=0,
     ):
         self.latent_dim = latent_dim
+        self.architecture = architecture
         self.hidden_dims = hidden_dims
+        self.image_shape = image_shape
+        self.encoder = encoder
+        self.decoder = decoder
         self.likelihood = likelihood
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.validation_fraction = validation_fraction
+        self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
 
-    def _make_module(self, n_features):
-        return AE(n_features, self.latent_dim, tuple(self.hidden_dims), self.likelihood)
+    _module_class = AE
 
     def _net_kwargs(self, seed):
         return AutoencoderNet, {"criterion": NegativeLogLikelihood}

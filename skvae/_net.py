@@ -71,14 +71,57 @@ class StopOnNonFiniteLoss(Callback):
 
 
 class AutoencoderNet(NeuralNet):
-    """A NeuralNet whose criterion scores the module's output alone (no target)."""
+    """A NeuralNet whose criterion scores the module's output alone (no target).
+
+    Each batch also records the loss's parts (``train_reconstruction``, and
+    ``train_kl`` for a VAE; ``valid_*`` on validation batches), which
+    ``PassthroughScoring`` callbacks average per epoch. ``input_mean`` and
+    ``input_scale`` are the estimator's standardisation, so :meth:`reconstruct`
+    works in data units.
+    """
+
+    loss_parts = ("reconstruction",)
+
+    def __init__(self, *args, input_mean=None, input_scale=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.input_mean = input_mean
+        self.input_scale = input_scale
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        prefix = "train" if training else "valid"
+        for part in self.loss_parts:
+            value = _loss_part(y_pred, part).item()
+            self.history.record_batch(f"{prefix}_{part}", value)
         return self.criterion_(y_pred)
+
+    def reconstruct(self, X):
+        """Expected reconstructions of raw rows ``X`` (ndarray), in data units."""
+        module = self.module_
+        training = module.training
+        module.eval()
+        try:
+            with torch.inference_mode():
+                x = torch.as_tensor(
+                    (X - self.input_mean) / self.input_scale,
+                    dtype=torch.float32,
+                    device=self.device,
+                )
+                out = module.reconstruct(x).cpu().double().numpy()
+        finally:
+            module.train(training)
+        return out * self.input_scale + self.input_mean
+
+
+def _loss_part(output, part):
+    if part == "reconstruction":
+        return -output.log_px_z.detach().mean()
+    return output.kl.detach().mean()
 
 
 class VAENet(AutoencoderNet):
     """Draws reparameterisation noise from ``noise_generator``, not the global RNG."""
+
+    loss_parts = ("reconstruction", "kl")
 
     def __init__(self, *args, noise_generator=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,5 +1,6 @@
 """Pure PyTorch building blocks: encoders, decoders, likelihoods and losses."""
 
+from .conv import ConvDecoder, ConvEncoder, conv_plan
 from .init import build_seeded
 from .likelihoods import (
     BernoulliLikelihood,
@@ -11,21 +12,28 @@ from .likelihoods import (
 from .losses import elbo, gaussian_kl
 from .mlp import MLPDecoder, MLPEncoder
 from .models import AE, VAE, AEOutput, Posterior, VAEOutput
+from .summary import ModelSummary, SummaryRow, summarize
 
 __all__ = [
     "AE",
     "AEOutput",
     "BernoulliLikelihood",
+    "ConvDecoder",
+    "ConvEncoder",
     "GaussianLikelihood",
     "MLPDecoder",
     "MLPEncoder",
+    "ModelSummary",
     "Posterior",
+    "SummaryRow",
     "VAE",
     "VAEOutput",
     "bernoulli_log_prob",
     "build_seeded",
+    "conv_plan",
     "elbo",
     "gaussian_kl",
     "gaussian_log_prob",
     "make_likelihood",
+    "summarize",
 ]

@@ -29,8 +29,10 @@ def build_seeded(factory, generator):
     afterwards.
 
     Linear and convolution layers get PyTorch's default Kaiming-uniform weights
-    and uniform biases; every other submodule with ``reset_parameters`` must
-    initialise deterministically.
+    and uniform biases from ``generator``. Other layers are reset with their own
+    ``reset_parameters``, on a fork of torch's global generator seeded from
+    ``generator``'s initial seed, so the global state is left as it was. A layer
+    that owns parameters but has no ``reset_parameters`` is an error.
 
     Parameters
     ----------
@@ -56,8 +58,20 @@ def build_seeded(factory, generator):
     """
     with torch.device("meta"):
         module = factory()
+    for layer in module.modules():
+        own = next(layer.parameters(recurse=False), None)
+        if own is not None and not (
+            isinstance(layer, _WEIGHTED) or hasattr(layer, "reset_parameters")
+        ):
+            raise ValueError(
+                f"Cannot initialise the parameters of {type(layer).__name__}: give "
+                "it a reset_parameters() method that initialises them."
+            )
     module = module.to_empty(device="cpu")
-    with torch.no_grad():
+    # Other layers' reset_parameters draw from the global generator: run them on
+    # a forked copy seeded from ``generator``, so the caller's state is untouched.
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(generator.initial_seed())
         for layer in module.modules():
             if isinstance(layer, _WEIGHTED):
                 _init_weighted(layer, generator)

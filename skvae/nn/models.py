@@ -100,15 +100,55 @@ class AEOutput(NamedTuple):
     loc: torch.Tensor
 
 
+def _output_width(encoder, n_features):
+    """``encoder.out_features``, or the flattened width of its output on zeros."""
+    width = getattr(encoder, "out_features", None)
+    if isinstance(width, int):
+        return width
+    parameter = next(encoder.parameters(), None)
+    device = "cpu" if parameter is None else parameter.device
+    training = [m.training for m in encoder.modules()]
+    encoder.eval()
+    try:
+        with torch.no_grad():
+            out = encoder(torch.zeros(2, n_features, device=device))
+    finally:
+        for module, mode in zip(encoder.modules(), training, strict=True):
+            module.training = mode
+    return out.flatten(1).shape[1]
+
+
 class _Autoencoder(nn.Module):
     """What both autoencoders share: an encoder trunk, a decoder and a likelihood."""
 
-    def __init__(self, n_features, latent_dim, hidden_dims, likelihood):
+    def __init__(
+        self, n_features, latent_dim, hidden_dims, likelihood, encoder, decoder
+    ):
         super().__init__()
         self.latent_dim = latent_dim
-        self.encoder = MLPEncoder(n_features, hidden_dims)
-        self.decoder = MLPDecoder(latent_dim, hidden_dims, n_features)
+        if encoder is None:
+            encoder = MLPEncoder(n_features, hidden_dims)
+        if decoder is None:
+            decoder = MLPDecoder(latent_dim, hidden_dims, n_features)
+        self.encoder = encoder
+        self.decoder = decoder
         self.likelihood = make_likelihood(likelihood, n_features)
+        self.encoder_width = _output_width(encoder, n_features)
+
+    def features(self, x):
+        """Flattened encoder output of each row (the input of the latent heads).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Tensor of shape (n, encoder_width)
+            Encoder features.
+        """
+        return self.encoder(x).flatten(1)
 
     def decode(self, z):
         """Decoder output: the likelihood's location (mean or logits).
@@ -123,11 +163,26 @@ class _Autoencoder(nn.Module):
         Tensor of shape (n, n_features)
             Mean (Gaussian likelihood) or logits (Bernoulli likelihood) of x.
         """
-        return self.decoder(z)
+        return self.decoder(z).reshape(len(z), -1)
+
+    def reconstruct(self, x):
+        """Decoder mean at each row's latent code (the posterior mean for a VAE).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            Expected reconstruction of each row.
+        """
+        return self.likelihood.mean(self.decode(self.code(x)))
 
 
 class VAE(_Autoencoder):
-    """Gaussian-posterior VAE with an MLP encoder and decoder.
+    """Gaussian-posterior VAE; an MLP encoder and decoder unless others are given.
 
     Parameters
     ----------
@@ -136,9 +191,18 @@ class VAE(_Autoencoder):
     latent_dim : int
         Number of latent dimensions; the prior is N(0, I).
     hidden_dims : tuple of int, default=()
-        Encoder layer widths; the decoder mirrors them. Empty gives a linear VAE.
+        Encoder layer widths of the default MLP; the decoder mirrors them. Empty
+        gives a linear VAE.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Observation model p(x | z).
+    encoder : torch.nn.Module, default=None
+        Replaces the MLP encoder: maps rows ``(n, n_features)`` to features of
+        any shape ``(n, ...)``, which are flattened and fed to linear heads for
+        the posterior mean and log-variance (e.g. :class:`ConvEncoder`).
+    decoder : torch.nn.Module, default=None
+        Replaces the MLP decoder: maps codes ``(n, latent_dim)`` to ``n *
+        n_features`` values (any shape; they are reshaped to rows), the
+        likelihood's mean or logits (e.g. :class:`ConvDecoder`).
 
     Examples
     --------
@@ -150,10 +214,21 @@ class VAE(_Autoencoder):
     (torch.Size([4, 2]), torch.Size([4]), True)
     """
 
-    def __init__(self, n_features, latent_dim, hidden_dims=(), likelihood="gaussian"):
-        super().__init__(n_features, latent_dim, hidden_dims, likelihood)
-        self.mean_head = nn.Linear(self.encoder.out_features, latent_dim)
-        self.logvar_head = nn.Linear(self.encoder.out_features, latent_dim)
+    def __init__(
+        self,
+        n_features,
+        latent_dim,
+        hidden_dims=(),
+        likelihood="gaussian",
+        *,
+        encoder=None,
+        decoder=None,
+    ):
+        super().__init__(
+            n_features, latent_dim, hidden_dims, likelihood, encoder, decoder
+        )
+        self.mean_head = nn.Linear(self.encoder_width, latent_dim)
+        self.logvar_head = nn.Linear(self.encoder_width, latent_dim)
 
     def encode(self, x):
         """Compute the Gaussian posterior q(z | x) of each row.
@@ -168,8 +243,23 @@ class VAE(_Autoencoder):
         Posterior
             Mean and log-variance, each of shape ``(n, latent_dim)``.
         """
-        h = self.encoder(x)
+        h = self.features(x)
         return Posterior(self.mean_head(h), self.logvar_head(h))
+
+    def code(self, x):
+        """Posterior mean of each row: the VAE's deterministic latent code.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Tensor of shape (n, latent_dim)
+            Posterior means.
+        """
+        return self.encode(x).mean
 
     def forward(self, x, eps=None):
         """Encode, draw ``z = mean + std * eps`` and score the reconstruction.
@@ -198,7 +288,7 @@ class VAE(_Autoencoder):
 
 
 class AE(_Autoencoder):
-    """Deterministic autoencoder with an MLP encoder and decoder.
+    """Deterministic autoencoder; an MLP encoder and decoder unless others are given.
 
     The likelihood turns the reconstruction error into a log-likelihood (squared
     error with a learned scale, or cross-entropy).
@@ -210,10 +300,16 @@ class AE(_Autoencoder):
     latent_dim : int
         Width of the code.
     hidden_dims : tuple of int, default=()
-        Encoder layer widths; the decoder mirrors them. Empty gives a linear
-        autoencoder.
+        Encoder layer widths of the default MLP; the decoder mirrors them. Empty
+        gives a linear autoencoder.
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Observation model p(x | z).
+    encoder : torch.nn.Module, default=None
+        Replaces the MLP encoder: maps rows ``(n, n_features)`` to features of
+        any shape ``(n, ...)``, flattened and fed to a linear code head.
+    decoder : torch.nn.Module, default=None
+        Replaces the MLP decoder: maps codes ``(n, latent_dim)`` to ``n *
+        n_features`` values (reshaped to rows), the likelihood's mean or logits.
 
     Examples
     --------
@@ -224,9 +320,20 @@ class AE(_Autoencoder):
     (torch.Size([4, 2]), torch.Size([4, 10]))
     """
 
-    def __init__(self, n_features, latent_dim, hidden_dims=(), likelihood="gaussian"):
-        super().__init__(n_features, latent_dim, hidden_dims, likelihood)
-        self.code_head = nn.Linear(self.encoder.out_features, latent_dim)
+    def __init__(
+        self,
+        n_features,
+        latent_dim,
+        hidden_dims=(),
+        likelihood="gaussian",
+        *,
+        encoder=None,
+        decoder=None,
+    ):
+        super().__init__(
+            n_features, latent_dim, hidden_dims, likelihood, encoder, decoder
+        )
+        self.code_head = nn.Linear(self.encoder_width, latent_dim)
 
     def encode(self, x):
         """Compute the latent code of each row.
@@ -241,7 +348,22 @@ class AE(_Autoencoder):
         Tensor of shape (n, latent_dim)
             Latent codes.
         """
-        return self.code_head(self.encoder(x))
+        return self.code_head(self.features(x))
+
+    def code(self, x):
+        """Latent code of each row (the same as :meth:`encode`).
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Input rows.
+
+        Returns
+        -------
+        Tensor of shape (n, latent_dim)
+            Latent codes.
+        """
+        return self.encode(x)
 
     def forward(self, x):
         """Encode, decode and score the reconstruction of each row.
