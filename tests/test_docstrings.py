@@ -6,7 +6,11 @@ import pytest
 from numpydoc.validate import validate
 
 import skvae
+import skvae.callbacks
+import skvae.datasets
 import skvae.nn
+
+MODULES = (skvae, skvae.callbacks, skvae.datasets, skvae.nn)
 
 # Checks we do not hold to, as in scikit-learn's own docstring test: summary
 # layout (GL01, GL02, SS05), optional sections (ES01, SA01) and named returns (RT02),
@@ -15,24 +19,24 @@ IGNORED = {"GL01", "GL02", "SS05", "ES01", "SA01", "RT02"}
 
 
 def _public_names():
-    for module in (skvae, skvae.nn):
+    """(qualified name, whether it is a method) of every public object."""
+    for module in MODULES:
         for name in module.__all__:
             obj = getattr(module, name)
             qualified = f"{module.__name__}.{name}"
-            yield qualified
+            yield qualified, False
             if inspect.isclass(obj):
                 for attr in dir(obj):
                     member = getattr(obj, attr)
                     if not attr.startswith("_") and getattr(
                         member, "__module__", ""
                     ).startswith("skvae"):
-                        yield f"{qualified}.{attr}"
+                        yield f"{qualified}.{attr}", True
 
 
-@pytest.mark.parametrize("name", sorted(set(_public_names())))
-def test_numpydoc_docstring(name):
+@pytest.mark.parametrize(("name", "is_method"), sorted(set(_public_names())))
+def test_numpydoc_docstring(name, is_method):
     """The docstring passes numpydoc's validation; top-level objects have Examples."""
-    is_method = name.count(".") > name.startswith("skvae.nn.") + 1
     errors = [
         f"{code}: {message}"
         for code, message in validate(name)["errors"]
