@@ -17,60 +17,27 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from skorch.callbacks import Callback, PassthroughScoring, ProgressBar
 from skorch.helper import predefined_split
 from torch import nn
-from torch.utils.data import TensorDataset
 
-from ._net import StopOnNonFiniteLoss, TensorBatches
-from ._sklearn import Interval, StrOptions, _fit_context
-from .nn import (
-    ConvDecoder,
-    ConvEncoder,
-    MLPDecoder,
-    MLPEncoder,
-    build_seeded,
-    summarize,
+from ._net import TensorBatches
+from ._setup import (
+    build_module,
+    check_networks,
+    make_callbacks,
+    make_networks,
+    mean_and_scale,
+    resolve_device,
+    split_rows,
 )
+from ._sklearn import Interval, StrOptions, _fit_context
+from .nn import summarize
 
 # About this many optimiser steps make max_epochs="auto": few epochs on big tables,
 # many on tiny ones, within the bounds below. On an 8-feature factor model and on
 # the digits, 2000 steps at lr=1e-3 reach within 0.1-0.3 nats of 5000 steps.
 _AUTO_STEPS = 2500
 _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 500
-_MLP_HIDDEN_DIMS = (64, 32)
-
-
-def _resolve_device(device):
-    """Turn ``device`` into a torch device string, checking that it exists."""
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device={device!r} was requested but CUDA is not available here; "
-            "use device='auto' or device='cpu'."
-        )
-    return str(resolved)
-
-
-def _mean_and_scale(X):
-    """Column means and standard deviations, 1 where a column is constant.
-
-    Columns are divided by their largest magnitude first, so values near the top of
-    the float64 range do not overflow when squared. A spread below float32
-    resolution relative to the column's mean counts as constant (rounding noise).
-    """
-    span = np.abs(X).max(axis=0).astype(np.float64)
-    span[span == 0] = 1.0
-    unit = X / span
-    mean = unit.mean(axis=0) * span
-    scale = unit.std(axis=0) * span
-    constant = scale <= np.finfo(np.float32).eps * np.abs(mean)
-    return mean, np.where(constant, 1.0, scale)
 
 
 def _non_numeric_columns(X):
@@ -112,7 +79,7 @@ class _BaseAutoencoder(
     _module_class = None  # the skvae.nn module the estimator trains
 
     def _make_module(self, n_features):
-        encoder, decoder = self._networks(n_features)
+        encoder, decoder = make_networks(self, n_features)
         return self._module_class(
             n_features,
             self.latent_dim,
@@ -199,10 +166,10 @@ class _BaseAutoencoder(
         return self
 
     def _initialize(self, X):
-        self._check_networks(X.shape[1])
-        self.device_ = _resolve_device(self.device)
+        check_networks(self, X.shape[1])
+        self.device_ = resolve_device(self.device)
         if self.likelihood == "gaussian":
-            self.input_mean_, self.input_scale_ = _mean_and_scale(X)
+            self.input_mean_, self.input_scale_ = mean_and_scale(X)
         else:
             self.input_mean_ = np.zeros(X.shape[1])
             self.input_scale_ = np.ones(X.shape[1])
@@ -211,7 +178,7 @@ class _BaseAutoencoder(
         )
         self._seed_ = seed
         generator = torch.Generator().manual_seed(seed)
-        module = self._build_module(X.shape[1], generator)
+        module = build_module(self, X.shape[1], generator)
         net_class, net_kwargs = self._net_kwargs(seed)
         self.net_ = net_class(
             module=module,
@@ -223,7 +190,7 @@ class _BaseAutoencoder(
             iterator_train__generator=generator,
             iterator_valid=TensorBatches,
             train_split=None,
-            callbacks=self._callbacks(net_class),
+            callbacks=make_callbacks(self, net_class),
             callbacks__print_log__keys_ignored=["reconstructions"],
             verbose=self.verbose,
             device=self.device_,
@@ -232,72 +199,9 @@ class _BaseAutoencoder(
             **net_kwargs,
         ).initialize()
 
-    def _build_module(self, n_features, generator):
-        """The seeded module, checked to map rows to rows of ``n_features``."""
-        try:
-            module = build_seeded(lambda: self._make_module(n_features), generator)
-            module.eval()
-            with torch.no_grad():
-                width = module.decode(module.code(torch.zeros(2, n_features))).shape[1]
-        except RuntimeError as exc:
-            if self.encoder is None:
-                raise
-            raise ValueError(
-                f"The encoder/decoder modules failed on rows of {n_features} "
-                f"features and codes of {self.latent_dim} dimensions: {exc}"
-            ) from None
-        if width != n_features:
-            raise ValueError(
-                f"The decoder produces {width} values per row, but X has "
-                f"{n_features} features."
-            )
-        return module
-
-    def _networks(self, n_features):
-        """Fresh encoder and decoder modules for the configured architecture."""
-        if self.encoder is not None:
-            return copy.deepcopy(self.encoder), copy.deepcopy(self.decoder)
-        dims = self._hidden_dims()
-        if self.architecture == "conv":
-            shape = tuple(self.image_shape)
-            return ConvEncoder(shape, dims), ConvDecoder(self.latent_dim, shape, dims)
-        return (
-            MLPEncoder(n_features, dims),
-            MLPDecoder(self.latent_dim, dims, n_features),
-        )
-
-    def _hidden_dims(self):
-        if self.hidden_dims != "auto":
-            return tuple(self.hidden_dims)
-        return None if self.architecture == "conv" else _MLP_HIDDEN_DIMS
-
-    def _callbacks(self, net_class):
-        parts = [
-            f"{stage}_{part}"
-            for stage in ("train", "valid")
-            for part in net_class.loss_parts
-        ]
-        callbacks = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
-        callbacks += [
-            (name, PassthroughScoring(name, on_train=name.startswith("train")))
-            for name in parts
-        ]
-        if self.verbose >= 2:
-            callbacks.append(("progress_bar", ProgressBar()))
-        for callback in self.callbacks or ():
-            named = isinstance(callback, tuple) and len(callback) == 2
-            if not isinstance(callback[1] if named else callback, Callback):
-                raise ValueError(
-                    "callbacks must hold skorch Callback instances or (name, "
-                    f"Callback) pairs, got {callback!r}."
-                )
-            # A copy, so refitting starts afresh and the parameter is not mutated.
-            callbacks.append(copy.deepcopy(callback))
-        return callbacks
-
     def _train(self, X, epochs):
         rows = torch.as_tensor(self._standardize(X), dtype=torch.float32)
-        train, valid = self._split(rows.to(self.device_))
+        train, valid = split_rows(self, rows.to(self.device_))
         net = self.net_
         # Parameters may have changed with set_params since the net was built;
         # skorch applies lr to the optimizer without rebuilding it (Adam keeps state).
@@ -308,7 +212,16 @@ class _BaseAutoencoder(
             verbose=self.verbose,
             train_split=None if valid is None else predefined_split(valid),
         )
-        net.partial_fit(train)
+        # Layers of the user's modules (e.g. dropout) may draw from torch's global
+        # generator: give them a forked one seeded from random_state instead.
+        device = torch.device(self.device_)
+        cuda = [device.index or 0] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            seed = self._seed_ + len(net.history)
+            torch.default_generator.manual_seed(seed)
+            for index in cuda:
+                torch.cuda.default_generators[index].manual_seed(seed)
+            net.partial_fit(train)
         net.module_.eval()
         self._after_training(X)
 
@@ -318,70 +231,6 @@ class _BaseAutoencoder(
         batches = math.ceil(n_samples / self.batch_size)
         epochs = math.ceil(_AUTO_STEPS / batches)
         return min(max(epochs, _AUTO_EPOCHS_MIN), _AUTO_EPOCHS_MAX)
-
-    def _split(self, rows):
-        """Training and validation datasets (None without ``validation_fraction``).
-
-        The held-out rows are a seeded random ``validation_fraction`` of ``rows``.
-        """
-        if self.validation_fraction is None:
-            return TensorDataset(rows), None
-        n_valid = max(1, round(self.validation_fraction * len(rows)))
-        if n_valid >= len(rows):
-            raise ValueError(
-                f"validation_fraction={self.validation_fraction} leaves no rows to "
-                f"train on out of {len(rows)}; use more rows or "
-                "validation_fraction=None."
-            )
-        generator = torch.Generator().manual_seed(self._seed_)
-        order = torch.randperm(len(rows), generator=generator).to(rows.device)
-        return (
-            TensorDataset(rows[order[n_valid:]]),
-            TensorDataset(rows[order[:n_valid]]),
-        )
-
-    def _check_networks(self, n_features):
-        """Check that the architecture parameters agree with each other and X."""
-        dims = self.hidden_dims
-        if dims != "auto" and not all(
-            isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in dims
-        ):
-            raise ValueError(
-                f"hidden_dims must be a tuple of positive integers, got {dims!r}."
-            )
-        shape = self.image_shape
-        if shape is not None:
-            if len(shape) != 3 or not all(
-                isinstance(s, Integral) and not isinstance(s, bool) and s >= 1
-                for s in shape
-            ):
-                raise ValueError(
-                    "image_shape must be (channels, height, width), three positive "
-                    f"integers, got {shape!r}."
-                )
-            if math.prod(shape) != n_features:
-                raise ValueError(
-                    f"image_shape={tuple(shape)!r} needs rows of "
-                    f"{math.prod(shape)} values (C * H * W), but X has "
-                    f"{n_features} features."
-                )
-        if (self.encoder is None) != (self.decoder is None):
-            raise ValueError("Pass both encoder and decoder, or neither.")
-        if self.encoder is not None:
-            if self.architecture != "mlp" or dims != "auto":
-                raise ValueError(
-                    "encoder and decoder replace the built-in networks: leave "
-                    "architecture and hidden_dims at their defaults."
-                )
-        elif self.architecture == "conv":
-            if shape is None:
-                raise ValueError(
-                    "architecture='conv' needs image_shape=(channels, height, width)."
-                )
-            if dims != "auto" and not dims:
-                raise ValueError(
-                    "architecture='conv' needs at least one block in hidden_dims."
-                )
 
     def _discard_fitted_state(self):
         for name in [

@@ -32,7 +32,9 @@ def build_seeded(factory, generator):
     and uniform biases from ``generator``. Other layers are reset with their own
     ``reset_parameters``, on a fork of torch's global generator seeded from
     ``generator``'s initial seed, so the global state is left as it was. A layer
-    that owns parameters but has no ``reset_parameters`` is an error.
+    that owns parameters but has no ``reset_parameters`` is an error. Buffers
+    that hold values when ``factory`` returns (e.g. of a module built outside it
+    and copied in) keep them.
 
     Parameters
     ----------
@@ -67,11 +69,21 @@ def build_seeded(factory, generator):
                 f"Cannot initialise the parameters of {type(layer).__name__}: give "
                 "it a reset_parameters() method that initialises them."
             )
+    # Buffers that already hold values (those of modules built elsewhere and
+    # copied in) survive the move off the meta device.
+    kept = {
+        name: buffer.detach().clone()
+        for name, buffer in module.named_buffers()
+        if not buffer.is_meta
+    }
     module = module.to_empty(device="cpu")
+    with torch.no_grad():
+        for name, value in kept.items():
+            module.get_buffer(name).copy_(value)
     # Other layers' reset_parameters draw from the global generator: run them on
     # a forked copy seeded from ``generator``, so the caller's state is untouched.
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
-        torch.manual_seed(generator.initial_seed())
+        torch.default_generator.manual_seed(generator.initial_seed())
         for layer in module.modules():
             if isinstance(layer, _WEIGHTED):
                 _init_weighted(layer, generator)
