@@ -9,8 +9,9 @@ import skvae
 import skvae.callbacks
 import skvae.datasets
 import skvae.nn
+import skvae.plotting
 
-MODULES = (skvae, skvae.callbacks, skvae.datasets, skvae.nn)
+MODULES = (skvae, skvae.callbacks, skvae.datasets, skvae.nn, skvae.plotting)
 
 # Checks we do not hold to, as in scikit-learn's own docstring test: summary
 # layout (GL01, GL02, SS05), optional sections (ES01, SA01) and named returns (RT02),

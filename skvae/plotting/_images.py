@@ -1,0 +1,167 @@
+"""Rows as pictures: image shapes, tiled mosaics and their tick labels.
+
+Every Display that shows many rows draws them as tiles of ONE image in one Axes
+(``ax.imshow`` once), so ``plot(ax=...)`` works with a single Axes and stays fast.
+Rows with an ``image_shape`` become (C, H, W) pictures; tabular rows become
+1 x n_features strips, so the same mosaic doubles as a heatmap.
+"""
+
+from numbers import Integral
+
+import numpy as np
+
+# At most this many labelled ticks per axis; beyond it every k-th tile is labelled.
+_MAX_TICKS = 10
+# A new figure for a mosaic of images: its longer side this many inches, plus room
+# for tick labels and a title.
+_MOSAIC_INCHES = 5.0
+_MARGIN_INCHES = (1.2, 0.9)
+
+
+def _check_image_shape(image_shape, n_features):
+    """Validate ``image_shape`` (``(C, H, W)`` or None) against ``n_features``."""
+    if image_shape is None:
+        return None
+    shape = tuple(image_shape) if np.iterable(image_shape) else (image_shape,)
+    if len(shape) != 3 or not all(
+        isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in shape
+    ):
+        raise ValueError(
+            "image_shape must be a tuple (C, H, W) of three positive integers, "
+            f"got {image_shape!r}."
+        )
+    if shape[0] not in (1, 3):
+        raise ValueError(
+            f"image_shape must have 1 (grey) or 3 (RGB) channels, got C={shape[0]} "
+            f"in image_shape={shape}."
+        )
+    if n_features is not None and int(np.prod(shape)) != n_features:
+        raise ValueError(
+            f"image_shape={shape} holds {int(np.prod(shape))} values per row, but "
+            f"the rows have {n_features} features."
+        )
+    return tuple(int(d) for d in shape)
+
+
+def _resolve_image_shape(estimator, image_shape):
+    """``image_shape`` if given, else the estimator's, checked against its inputs."""
+    if image_shape is None:
+        image_shape = getattr(estimator, "image_shape", None)
+    return _check_image_shape(image_shape, getattr(estimator, "n_features_in_", None))
+
+
+def _value_range(values, vmin, vmax):
+    """``(vmin, vmax)``, each defaulting to the extreme finite value in ``values``."""
+    values = np.ravel(values)
+    values = values[np.isfinite(values)]
+    if not values.size:  # nothing finite to show
+        values = np.array([0.0, 1.0])
+    low = float(values.min()) if vmin is None else vmin
+    high = float(values.max()) if vmax is None else vmax
+    return low, high
+
+
+def _rows_to_tiles(rows, image_shape, vmin, vmax):
+    """Rows as tiles: (n, H, W) values for one channel, (n, H, W, 4) RGBA for three.
+
+    Tabular rows (``image_shape=None``) become (n, 1, n_features) strips. RGB
+    values are scaled from [vmin, vmax] to [0, 1] and clipped there.
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    if image_shape is None:
+        return rows[:, None, :]
+    channels, height, width = image_shape
+    images = rows.reshape(len(rows), channels, height, width)
+    if channels == 1:
+        return images[:, 0]
+    span = vmax - vmin if vmax > vmin else 1.0
+    rgb = np.clip((images.transpose(0, 2, 3, 1) - vmin) / span, 0.0, 1.0)
+    alpha = np.ones(rgb.shape[:-1] + (1,))
+    return np.concatenate([rgb, alpha], axis=-1)
+
+
+def _mosaic(tiles, n_cols, gap):
+    """Tile ``tiles`` row by row into one array, with ``gap=(rows, cols)`` between.
+
+    Gaps and unused tiles are NaN (one channel) or transparent (RGBA), so they show
+    the Axes background. Returns the mosaic and the pixel centres of the tile rows
+    and columns.
+    """
+    n, height, width = tiles.shape[:3]
+    n_rows = -(-n // n_cols)
+    gap_y, gap_x = gap
+    shape = (
+        n_rows * height + (n_rows - 1) * gap_y,
+        n_cols * width + (n_cols - 1) * gap_x,
+    ) + tiles.shape[3:]
+    mosaic = np.zeros(shape) if tiles.ndim == 4 else np.full(shape, np.nan)
+    for k, tile in enumerate(tiles):
+        top = (k // n_cols) * (height + gap_y)
+        left = (k % n_cols) * (width + gap_x)
+        mosaic[top : top + height, left : left + width] = tile
+    row_centres = np.arange(n_rows) * (height + gap_y) + (height - 1) / 2
+    col_centres = np.arange(n_cols) * (width + gap_x) + (width - 1) / 2
+    return mosaic, row_centres, col_centres
+
+
+def _draw_tiles(
+    ax,
+    rows,
+    image_shape,
+    n_cols,
+    *,
+    fit_figure=False,
+    cmap=None,
+    vmin=None,
+    vmax=None,
+    **kwargs,
+):
+    """Draw ``rows`` as a mosaic of tiles in ``ax`` with a single ``imshow``.
+
+    Images get square pixels, a gap of about an eighth of a tile and the grey
+    colormap ``"gray_r"``; tabular strips fill the Axes (``aspect="auto"``), sit
+    side by side with a one-cell gap when ``n_cols > 1``, and use ``"viridis"``.
+    Ticks are removed; label them with :func:`_label_ticks`. With ``fit_figure``
+    (for a figure made for this plot) a mosaic of images resizes the figure to
+    its shape, so it is not lost in white space.
+
+    Returns
+    -------
+    image : matplotlib.image.AxesImage
+    row_centres, col_centres : ndarray
+        Pixel coordinates of the centres of the tile rows and columns.
+    """
+    vmin, vmax = _value_range(rows, vmin, vmax)
+    tiles = _rows_to_tiles(rows, image_shape, vmin, vmax)
+    if image_shape is None:
+        gap = (0, 1 if n_cols > 1 else 0)
+        defaults = {"cmap": "viridis" if cmap is None else cmap, "aspect": "auto"}
+    else:
+        gap = (max(1, image_shape[1] // 8), max(1, image_shape[2] // 8))
+        defaults = {"cmap": "gray_r" if cmap is None else cmap, "aspect": "equal"}
+    if tiles.ndim == 4:  # RGBA: already coloured
+        defaults.pop("cmap")
+    else:
+        defaults.update(vmin=vmin, vmax=vmax)
+    mosaic, row_centres, col_centres = _mosaic(tiles, n_cols, gap)
+    image = ax.imshow(mosaic, **{"interpolation": "nearest", **defaults, **kwargs})
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if image_shape is not None:
+        # Keep the Axes box and widen the limits instead: with a shrunken box,
+        # constrained layout can clip the tick labels of a fixed-aspect image.
+        ax.set_adjustable("datalim")
+        ax.spines[:].set_visible(False)
+        if fit_figure:
+            inches = _MOSAIC_INCHES / max(mosaic.shape[:2])
+            ax.figure.set_size_inches(
+                mosaic.shape[1] * inches + _MARGIN_INCHES[0],
+                mosaic.shape[0] * inches + _MARGIN_INCHES[1],
+            )
+    return image, row_centres, col_centres
+
+
+def _label_ticks(axis, positions, labels, max_ticks=_MAX_TICKS):
+    """Put ``labels`` at ``positions`` on ``axis``, thinned to about ``max_ticks``."""
+    step = max(1, -(-len(positions) // max_ticks))
+    axis.set_ticks(np.asarray(positions)[::step], list(labels)[::step])

@@ -1,0 +1,226 @@
+"""Scatter of latent codes on two latent dimensions, coloured by a label."""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from ._common import _check_dims, _get_axes
+
+# Numeric labels with more distinct values than this are drawn as continuous.
+_MAX_CLASSES = 20
+
+
+def _is_discrete(labels):
+    """True for class labels, False for a continuous quantity."""
+    if labels.dtype.kind not in "biuf":
+        return True
+    if labels.dtype.kind == "f" and not np.all(np.mod(labels, 1) == 0):
+        return False
+    return len(np.unique(labels)) <= _MAX_CLASSES
+
+
+def _class_colours(n_classes):
+    import matplotlib as mpl
+
+    palette = mpl.colormaps["tab10" if n_classes <= 10 else "tab20"].colors
+    return [palette[k % len(palette)] for k in range(n_classes)]
+
+
+class LatentSpaceDisplay:
+    """Latent codes scattered on two latent dimensions, coloured by a label.
+
+    It is recommended to use :meth:`from_estimator` to create a
+    :class:`LatentSpaceDisplay`. All parameters are stored as attributes.
+
+    Parameters
+    ----------
+    latent : ndarray of shape (n_samples, latent_dim)
+        Latent codes, e.g. from ``estimator.transform(X)``.
+    labels : array-like of shape (n_samples,), default=None
+        Colours the points: class labels (strings, booleans, or at most 20
+        distinct integer values) get one colour each and a legend; other numbers
+        get a continuous colormap and a colorbar. None draws one colour.
+    dims : tuple of int, default=(0, 1)
+        The two latent dimensions on the x and y axes. Ignored when
+        ``latent_dim == 1``.
+    cdf : bool, default=False
+        Map each coordinate through the standard normal CDF, so the axes run over
+        [0, 1] and codes from an N(0, I) prior would fill the unit square evenly.
+
+    Attributes
+    ----------
+    latent : ndarray of shape (n_samples, latent_dim)
+        The latent codes, as given (before any CDF).
+    labels : ndarray of shape (n_samples,) or None
+        The labels.
+    dims : tuple of int
+        The plotted dimensions.
+    cdf : bool
+        Whether coordinates are drawn through the normal CDF.
+    ax_ : matplotlib.axes.Axes
+        Axes with the scatter.
+    figure_ : matplotlib.figure.Figure
+        Figure containing the scatter.
+    scatter_ : matplotlib.collections.PathCollection
+        The scatter; ``scatter_.get_offsets()`` holds the plotted coordinates.
+
+    See Also
+    --------
+    LatentGridDisplay : Decoded images over a grid of the same two dimensions.
+
+    Notes
+    -----
+    With ``latent_dim == 1`` the code ``z0`` is on the x axis and the label on
+    the y axis (a strip per class, jittered with a fixed seed; a strip at 0
+    without labels).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.datasets import load_digits
+    >>> from skvae import VAETransformer
+    >>> from skvae.plotting import LatentSpaceDisplay
+    >>> X, y = load_digits(return_X_y=True)
+    >>> vae = VAETransformer(hidden_dims=(8,), max_epochs=2, random_state=0)
+    >>> vae = vae.fit(X[:50])
+    >>> display = LatentSpaceDisplay.from_estimator(vae, X[:50], y[:50], cdf=True)
+    >>> display.scatter_.get_offsets().shape
+    (50, 2)
+    """
+
+    def __init__(self, latent, labels=None, *, dims=(0, 1), cdf=False):
+        self.latent = latent
+        self.labels = labels
+        self.dims = dims
+        self.cdf = cdf
+
+    @classmethod
+    def from_estimator(
+        cls, estimator, X, y=None, *, dims=(0, 1), cdf=False, ax=None, **kwargs
+    ):
+        """Encode ``X`` with a fitted estimator and scatter the codes.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted transformer whose ``transform`` gives latent codes, e.g.
+            :class:`~skvae.VAETransformer` (posterior means).
+        X : array-like of shape (n_samples, n_features)
+            Rows to encode.
+        y : array-like of shape (n_samples,), default=None
+            Labels that colour the points; see ``labels`` in the class docstring.
+        dims : tuple of int, default=(0, 1)
+            The two latent dimensions to plot.
+        cdf : bool, default=False
+            Plot ``Phi(z)``, the standard normal CDF of each coordinate.
+        ax : matplotlib Axes, default=None
+            Axes to plot on; None creates a new figure.
+        **kwargs : dict
+            Passed to :meth:`matplotlib.axes.Axes.scatter`.
+
+        Returns
+        -------
+        display : LatentSpaceDisplay
+            The drawn display.
+        """
+        check_is_fitted(estimator)
+        latent = estimator.transform(X)
+        return cls(latent, y, dims=dims, cdf=cdf).plot(ax=ax, **kwargs)
+
+    def plot(self, *, ax=None, **kwargs):
+        """Draw the scatter.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes to plot on; None creates a new figure.
+        **kwargs : dict
+            Passed to :meth:`matplotlib.axes.Axes.scatter`, overriding the
+            defaults (``s=14``, ``alpha=0.8``, no edges).
+
+        Returns
+        -------
+        self : LatentSpaceDisplay
+            The display, with ``ax_``, ``figure_`` and ``scatter_`` set.
+        """
+        latent = np.asarray(self.latent, dtype=np.float64)
+        if latent.ndim != 2:
+            raise ValueError(
+                f"latent must be 2-D (n_samples, latent_dim), got shape {latent.shape}."
+            )
+        one_dim = latent.shape[1] == 1
+        dims = (0,) if one_dim else _check_dims(self.dims, latent.shape[1])
+        coords = latent[:, dims]
+        if self.cdf:
+            from scipy.stats import norm
+
+            coords = norm.cdf(coords)
+        names = [f"Phi(z{d})" if self.cdf else f"z{d}" for d in dims]
+
+        style = {"s": 14, "alpha": 0.8, "linewidths": 0}
+        labels = None if self.labels is None else np.asarray(self.labels)
+        if labels is not None and len(labels) != len(latent):
+            raise ValueError(
+                f"labels has {len(labels)} entries but latent has {len(latent)} rows."
+            )
+        ax = _get_axes(ax)
+        discrete = labels is not None and _is_discrete(labels)
+        if discrete:
+            classes, codes = np.unique(labels, return_inverse=True)
+            colours = np.array(_class_colours(len(classes)))
+            style["c"] = colours[codes]
+        elif labels is not None:
+            style.update(c=labels.astype(np.float64), cmap="viridis")
+
+        if one_dim:
+            if discrete:
+                y_values = codes.astype(np.float64)
+            elif labels is not None:
+                y_values = labels.astype(np.float64)
+            else:
+                y_values = np.zeros(len(latent))
+            if labels is None or discrete:
+                jitter = np.random.RandomState(0).uniform(-0.25, 0.25, len(latent))
+                y_values = y_values + jitter
+            coords = np.column_stack([coords[:, 0], y_values])
+
+        self.scatter_ = ax.scatter(coords[:, 0], coords[:, 1], **{**style, **kwargs})
+        ax.set_xlabel(names[0])
+        if one_dim:
+            ax.set_ylabel("label" if labels is not None else "")
+            if discrete:
+                ax.set_yticks(np.arange(len(classes)), [str(c) for c in classes])
+            elif labels is None:
+                ax.set_yticks([])
+        else:
+            ax.set_ylabel(names[1])
+            if discrete:
+                self._add_legend(ax, classes, colours)
+        if labels is not None and not discrete:
+            ax.figure.colorbar(self.scatter_, ax=ax, label="label")
+        if self.cdf:
+            ax.set_xlim(0, 1)
+            if not one_dim:
+                ax.set_ylim(0, 1)
+                ax.set_aspect("equal")
+
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @staticmethod
+    def _add_legend(ax, classes, colours):
+        from matplotlib.lines import Line2D
+
+        handles = [
+            Line2D([], [], ls="", marker="o", color=colour, label=str(name))
+            for name, colour in zip(classes, colours, strict=True)
+        ]
+        ax.legend(
+            handles=handles,
+            title="label",
+            loc="center left",
+            bbox_to_anchor=(1.01, 0.5),
+            frameon=False,
+            fontsize="small",
+        )
