@@ -1,34 +1,114 @@
 """Tests for the ``skvae`` command line."""
 
+import gzip
 import subprocess
 import sys
+from hashlib import sha256
 
+import numpy as np
 import pytest
 import torch
 
 from skvae._cli import main
+from skvae.datasets import _mnist, _remote
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+DEMO_PICTURES = [
+    "latent_space.png",
+    "latent_space_cdf.png",
+    "reconstructions.png",
+    "latent_grid.png",
+    "interpolation.png",
+    "samples.png",
+    "training_curves.png",
+    "reconstruction_progress.png",
+    "ae_vs_vae_latent_space.png",
+    "ae_vs_vae_samples.png",
+]
+
+
+def _assert_pictures(out, stdout):
+    for name in DEMO_PICTURES:
+        data = (out / name).read_bytes()
+        assert data.startswith(PNG_SIGNATURE)
+        assert len(data) > 1000
+        assert f"Wrote {out / name}" in stdout
+
+
 def test_demo_writes_plots_and_reports_scores(tmp_path, capsys):
-    """A short demo run exits 0, writes both PNGs and prints time and scores."""
+    """A short demo run exits 0, writes every PNG and prints times and scores."""
     out = tmp_path / "new" / "demo"
     threads = torch.get_num_threads()
 
     assert main(["demo", "--output-dir", str(out), "--max-epochs", "2"]) == 0
 
     stdout = capsys.readouterr().out
-    for name in ["latent_space.png", "samples.png"]:
-        data = (out / name).read_bytes()
-        assert data.startswith(PNG_SIGNATURE)
-        assert len(data) > 1000
-        assert str(out / name) in stdout
-    assert "epochs: 2" in stdout
-    assert "Fit time:" in stdout
+    _assert_pictures(out, stdout)
+    assert "Dataset: digits, 1437 training images of 1x8x8 pixels, epochs: 2" in stdout
+    assert "VAE fit time:" in stdout
+    assert "AE fit time:" in stdout
     assert "Held-out score (mean ELBO):" in stdout
     assert "Train score (mean ELBO):" in stdout
     assert torch.get_num_threads() == threads
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim])
+    sizes = b"".join(size.to_bytes(4, "big") for size in array.shape)
+    path.write_bytes(gzip.compress(header + sizes + array.tobytes()))
+
+
+@pytest.fixture
+def tiny_mnist(tmp_path, monkeypatch):
+    """A data home with small random MNIST files whose digests the loader accepts."""
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for prefix, n in (("train", 40), ("t10k", 20)):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = np.arange(n, dtype=np.uint8) % 10
+        _write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
+        _write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
+    digests = {
+        path.name: sha256(path.read_bytes()).hexdigest() for path in folder.iterdir()
+    }
+    monkeypatch.setitem(_mnist._SHA256, "mnist", digests)
+    return folder.parent
+
+
+def test_demo_on_mnist_trains_conv_models_and_writes_every_picture(
+    tiny_mnist, tmp_path, capsys
+):
+    """``--dataset mnist`` trains conv models on the files in --data-home."""
+    out = tmp_path / "out"
+    argv = ["demo", "--dataset", "mnist", "--data-home", str(tiny_mnist)]
+
+    assert main([*argv, "--output-dir", str(out), "--max-epochs", "1"]) == 0
+
+    captured = capsys.readouterr()
+    _assert_pictures(out, captured.out)
+    assert "Dataset: mnist, 40 training images of 1x28x28 pixels" in captured.out
+    assert "Training the conv VAE" in captured.out
+    assert "it/s" in captured.err  # the progress bar shows training is alive
+
+
+def test_demo_on_missing_mnist_is_a_one_line_error(tmp_path, capsys, monkeypatch):
+    """Missing MNIST files that cannot be downloaded give one line and status 1."""
+
+    def offline(url, timeout=None):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(_remote, "_urlopen", offline)
+    argv = ["demo", "--dataset", "mnist", "--data-home", str(tmp_path / "empty")]
+
+    code = main([*argv, "--output-dir", str(tmp_path / "out")])
+
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("skvae: error: cannot load MNIST")
+    assert len(err.strip().splitlines()) == 1
 
 
 def test_python_m_skvae_demo_help():
@@ -73,6 +153,7 @@ def test_no_command_prints_usage(capsys):
         ["demo", "--max-epochs", "0"],
         ["demo", "--max-epochs", "many"],
         ["demo", "--random-state", "-1"],
+        ["demo", "--dataset", "cifar"],
         ["no-such-command"],
     ],
 )
