@@ -1,16 +1,13 @@
 """Tests for the ``skvae`` command line."""
 
-import gzip
 import subprocess
 import sys
-from hashlib import sha256
 
-import numpy as np
 import pytest
 import torch
 
 from skvae._cli import main
-from skvae.datasets import _mnist, _remote
+from skvae.datasets import _remote
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -52,30 +49,6 @@ def test_demo_writes_plots_and_reports_scores(tmp_path, capsys):
     assert "Held-out score (mean ELBO):" in stdout
     assert "Train score (mean ELBO):" in stdout
     assert torch.get_num_threads() == threads
-
-
-def _write_idx(path, array):
-    header = bytes([0, 0, 0x08, array.ndim])
-    sizes = b"".join(size.to_bytes(4, "big") for size in array.shape)
-    path.write_bytes(gzip.compress(header + sizes + array.tobytes()))
-
-
-@pytest.fixture
-def tiny_mnist(tmp_path, monkeypatch):
-    """A data home with small random MNIST files whose digests the loader accepts."""
-    folder = tmp_path / "data" / "mnist"
-    folder.mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for prefix, n in (("train", 40), ("t10k", 20)):
-        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
-        labels = np.arange(n, dtype=np.uint8) % 10
-        _write_idx(folder / f"{prefix}-images-idx3-ubyte.gz", images)
-        _write_idx(folder / f"{prefix}-labels-idx1-ubyte.gz", labels)
-    digests = {
-        path.name: sha256(path.read_bytes()).hexdigest() for path in folder.iterdir()
-    }
-    monkeypatch.setitem(_mnist._SHA256, "mnist", digests)
-    return folder.parent
 
 
 def test_demo_on_mnist_trains_conv_models_and_writes_every_picture(

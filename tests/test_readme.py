@@ -14,8 +14,8 @@ def _code_blocks(language):
 
 
 def test_quickstart_runs():
-    """The Python block in the README runs and its shape comments hold."""
-    (quickstart,) = _code_blocks("python")
+    """The README's quickstart block runs and its shape comments hold."""
+    quickstart, _ = _code_blocks("python")
     namespace = {}
     exec(compile(quickstart, "README.md", "exec"), namespace)
     assert namespace["Z"].shape == (300, 2)
@@ -30,3 +30,22 @@ def test_ci_runs_the_readme_test_command():
     test_command = next(b for b in _code_blocks("bash") if "pytest" in b).strip()
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == test_command
+
+
+def test_mnist_picture_code_runs(tiny_mnist):
+    """The README's MNIST block runs (on tiny stand-in files) and plots."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, pictures = _code_blocks("python")
+    pictures = pictures.replace("max_epochs=10", "max_epochs=1")
+    namespace = {"DIR": tiny_mnist}
+    exec(compile(pictures, "README.md", "exec"), namespace)
+    vae = namespace["vae"]
+    assert vae.image_shape == (1, 28, 28)
+    assert vae.n_iter_ == 1
+    assert "ConvEncoder" in str(vae.summary())
+    assert len(plt.get_fignums()) == 2  # the latent space and the decoded grid
+    plt.close("all")
