@@ -14,6 +14,13 @@ def _get_axes(ax):
     return ax
 
 
+def _store_axes(display, ax):
+    """Set ``display.ax_`` and ``display.figure_`` to ``ax`` and its figure."""
+    display.ax_ = ax
+    display.figure_ = ax.figure
+    return display
+
+
 def _check_int(value, name, minimum):
     """``value`` as an int, or a ValueError unless it is an integer >= ``minimum``."""
     if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:

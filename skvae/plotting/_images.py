@@ -10,6 +10,8 @@ from numbers import Integral
 
 import numpy as np
 
+from ._common import _get_axes
+
 # At most this many labelled ticks per axis; beyond it every k-th tile is labelled.
 _MAX_TICKS = 10
 # A new figure for a mosaic of images: its longer side this many inches, plus room
@@ -104,6 +106,16 @@ def _mosaic(tiles, n_cols, gap):
     return mosaic, row_centres, col_centres
 
 
+def _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs):
+    """``ax`` (a new figure's Axes when None) and the :func:`_draw_tiles` style.
+
+    Only a figure made here is fitted to the mosaic: one passed in is the caller's
+    to lay out.
+    """
+    style = dict(fit_figure=ax is None, cmap=cmap, vmin=vmin, vmax=vmax, **kwargs)
+    return _get_axes(ax), style
+
+
 def _draw_tiles(
     ax,
     rows,
@@ -159,6 +171,27 @@ def _draw_tiles(
                 mosaic.shape[0] * inches + _MARGIN_INCHES[1],
             )
     return image, row_centres, col_centres
+
+
+def _draw_heatmap(ax, rows, value_label, **style):
+    """Draw tabular ``rows`` as a heatmap, one row each and a column per feature.
+
+    Labels the features on the x axis and adds a colorbar titled ``value_label``;
+    the rows' y ticks and label are the caller's. ``style`` goes to
+    :func:`_draw_tiles`.
+
+    Returns
+    -------
+    image : matplotlib.image.AxesImage
+    row_centres : ndarray
+        Pixel coordinates of the centres of the rows.
+    """
+    image, row_centres, _ = _draw_tiles(ax, rows, None, 1, **style)
+    features = np.arange(rows.shape[1])
+    _label_ticks(ax.xaxis, features, features)
+    ax.set_xlabel("feature")
+    ax.figure.colorbar(image, ax=ax, label=value_label)
+    return image, row_centres
 
 
 def _label_ticks(axis, positions, labels, max_ticks=_MAX_TICKS):

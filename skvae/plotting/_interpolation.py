@@ -3,8 +3,15 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _as_row, _check_int, _get_axes
-from ._images import _check_image_shape, _draw_tiles, _label_ticks, _resolve_image_shape
+from ._common import _as_row, _check_int, _store_axes
+from ._images import (
+    _axes_and_tile_style,
+    _check_image_shape,
+    _draw_heatmap,
+    _draw_tiles,
+    _label_ticks,
+    _resolve_image_shape,
+)
 
 
 class InterpolationDisplay:
@@ -149,21 +156,16 @@ class InterpolationDisplay:
         """
         decoded = np.asarray(self.decoded, dtype=np.float64)
         image_shape = _check_image_shape(self.image_shape, decoded.shape[1])
-        fit_figure = ax is None
-        ax = _get_axes(ax)
+        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
         n_steps = len(decoded)
         labels = [f"{t:.2g}" for t in np.linspace(0.0, 1.0, n_steps)]
-        style = {"cmap": cmap, "vmin": vmin, "vmax": vmax, **kwargs}
-        style["fit_figure"] = fit_figure
         self.midpoint_ = None
         if image_shape is None:
-            self.image_, row_centres, _ = _draw_tiles(ax, decoded, None, 1, **style)
+            self.image_, row_centres = _draw_heatmap(
+                ax, decoded, "decoded value", **style
+            )
             _label_ticks(ax.yaxis, row_centres, labels, max_ticks=n_steps)
             ax.set_ylabel("t (0 = start, 1 = end)")
-            features = np.arange(decoded.shape[1])
-            _label_ticks(ax.xaxis, features, features)
-            ax.set_xlabel("feature")
-            ax.figure.colorbar(self.image_, ax=ax, label="decoded value")
         else:
             self.image_, _, col_centres = _draw_tiles(
                 ax, decoded, image_shape, n_steps, **style
@@ -173,9 +175,7 @@ class InterpolationDisplay:
             ax.set_xlabel("t (0 = start, 1 = end)")
             if n_steps % 2:
                 self.midpoint_ = self._frame(ax, col_centres[n_steps // 2], image_shape)
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return _store_axes(self, ax)
 
     @staticmethod
     def _frame(ax, centre, image_shape):

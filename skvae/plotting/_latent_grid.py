@@ -3,8 +3,15 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _check_dims, _check_int, _get_axes, _latent_dim
-from ._images import _check_image_shape, _draw_tiles, _label_ticks, _resolve_image_shape
+from ._common import _check_dims, _check_int, _latent_dim, _store_axes
+from ._images import (
+    _axes_and_tile_style,
+    _check_image_shape,
+    _draw_heatmap,
+    _draw_tiles,
+    _label_ticks,
+    _resolve_image_shape,
+)
 
 
 def _check_quantile_range(quantile_range):
@@ -197,14 +204,11 @@ class LatentGridDisplay:
                 f"{[len(v) for v in values]}."
             )
         image_shape = _check_image_shape(self.image_shape, decoded.shape[1])
-        fit_figure = ax is None
-        ax = _get_axes(ax)
+        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
         d0, d1 = self.dims
         n0, n1 = len(values[0]), len(values[1])
-        style = {"cmap": cmap, "vmin": vmin, "vmax": vmax, **kwargs}
-        style["fit_figure"] = fit_figure
         if image_shape is None:
-            self.image_, row_centres, _ = _draw_tiles(ax, decoded, None, 1, **style)
+            self.image_, _ = _draw_heatmap(ax, decoded, "decoded value", **style)
             blocks = np.arange(n0) * n1
             _label_ticks(
                 ax.yaxis, blocks + (n1 - 1) / 2, [f"{v:.2f}" for v in values[0]]
@@ -212,10 +216,6 @@ class LatentGridDisplay:
             for start in blocks[1:]:
                 ax.axhline(start - 0.5, color="white", linewidth=0.8)
             ax.set_ylabel(f"z{d0} (blocks); z{d1} increases down each block")
-            features = np.arange(decoded.shape[1])
-            _label_ticks(ax.xaxis, features, features)
-            ax.set_xlabel("feature")
-            ax.figure.colorbar(self.image_, ax=ax, label="decoded value")
         else:
             # Tile (r, c) shows z[d0] = values[0][c], z[d1] = values[1][n1 - 1 - r].
             tiles = decoded.reshape(n0, n1, -1).transpose(1, 0, 2)[::-1]
@@ -226,6 +226,4 @@ class LatentGridDisplay:
             _label_ticks(ax.yaxis, row_centres, [f"{v:.2f}" for v in values[1][::-1]])
             ax.set_xlabel(f"z{d0}")
             ax.set_ylabel(f"z{d1}")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return _store_axes(self, ax)

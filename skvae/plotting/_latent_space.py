@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _check_dims, _get_axes
+from ._common import _check_dims, _get_axes, _store_axes
 
 # Numeric labels with more distinct values than this are drawn as continuous.
 _MAX_CLASSES = 20
@@ -204,9 +204,7 @@ class LatentSpaceDisplay:
                 ax.set_ylim(0, 1)
                 ax.set_aspect("equal")
 
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return _store_axes(self, ax)
 
     @staticmethod
     def _add_legend(ax, classes, colours):

@@ -3,8 +3,13 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _check_int, _first_rows, _get_axes
-from ._images import _check_image_shape, _draw_tiles, _resolve_image_shape
+from ._common import _check_int, _first_rows, _store_axes
+from ._images import (
+    _axes_and_tile_style,
+    _check_image_shape,
+    _draw_tiles,
+    _resolve_image_shape,
+)
 
 
 class ReconstructionDisplay:
@@ -139,8 +144,7 @@ class ReconstructionDisplay:
                 f"shape {reconstructions.shape}; they must match."
             )
         image_shape = _check_image_shape(self.image_shape, originals.shape[1])
-        fit_figure = ax is None
-        ax = _get_axes(ax)
+        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
         self.image_, self.lines_ = None, None
         if image_shape is None:
             self.lines_ = self._plot_lines(ax, originals, reconstructions, kwargs)
@@ -150,17 +154,11 @@ class ReconstructionDisplay:
                 np.concatenate([originals, reconstructions]),
                 image_shape,
                 n_cols=len(originals),
-                fit_figure=fit_figure,
-                cmap=cmap,
-                vmin=vmin,
-                vmax=vmax,
-                **kwargs,
+                **style,
             )
             ax.set_yticks(row_centres, ["original", "reconstruction"])
             ax.tick_params(axis="y", length=0)
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return _store_axes(self, ax)
 
     @staticmethod
     def _plot_lines(ax, originals, reconstructions, kwargs):

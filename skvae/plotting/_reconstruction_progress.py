@@ -3,8 +3,14 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _get_axes
-from ._images import _check_image_shape, _draw_tiles, _label_ticks, _resolve_image_shape
+from ._common import _store_axes
+from ._images import (
+    _axes_and_tile_style,
+    _check_image_shape,
+    _draw_tiles,
+    _label_ticks,
+    _resolve_image_shape,
+)
 
 _CALLBACK = "RecordReconstructions"
 # Rows are labelled one by one up to this many, then every k-th.
@@ -184,22 +190,13 @@ class ReconstructionProgressDisplay:
                 f"epochs has {len(epochs)} entries for {len(by_epoch)} recordings."
             )
         image_shape = _check_image_shape(self.image_shape, originals.shape[1])
-        fit_figure = ax is None
-        ax = _get_axes(ax)
+        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
         n_inputs = len(originals)
         rows = np.concatenate([originals[None], by_epoch]).reshape(
             -1, originals.shape[1]
         )
         self.image_, row_centres, col_centres = _draw_tiles(
-            ax,
-            rows,
-            image_shape,
-            n_inputs,
-            fit_figure=fit_figure,
-            cmap=cmap,
-            vmin=vmin,
-            vmax=vmax,
-            **kwargs,
+            ax, rows, image_shape, n_inputs, **style
         )
         _label_ticks(
             ax.yaxis,
@@ -211,6 +208,4 @@ class ReconstructionProgressDisplay:
         if image_shape is None:
             _label_ticks(ax.xaxis, col_centres, [f"input {k}" for k in range(n_inputs)])
             ax.figure.colorbar(self.image_, ax=ax, label="value")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return _store_axes(self, ax)

@@ -5,8 +5,15 @@ import math
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _check_int, _get_axes
-from ._images import _check_image_shape, _draw_tiles, _label_ticks, _resolve_image_shape
+from ._common import _check_int, _store_axes
+from ._images import (
+    _axes_and_tile_style,
+    _check_image_shape,
+    _draw_heatmap,
+    _draw_tiles,
+    _label_ticks,
+    _resolve_image_shape,
+)
 
 
 class SamplesDisplay:
@@ -147,20 +154,11 @@ class SamplesDisplay:
         if n_cols is None:
             n_cols = math.ceil(math.sqrt(len(samples)))
         n_cols = _check_int(n_cols, "n_cols", 1)
-        fit_figure = ax is None
-        ax = _get_axes(ax)
-        style = {"cmap": cmap, "vmin": vmin, "vmax": vmax, **kwargs}
-        style["fit_figure"] = fit_figure
+        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
         if image_shape is None:
-            self.image_, row_centres, _ = _draw_tiles(ax, samples, None, 1, **style)
+            self.image_, row_centres = _draw_heatmap(ax, samples, "value", **style)
             _label_ticks(ax.yaxis, row_centres, range(len(samples)))
             ax.set_ylabel("sample")
-            features = np.arange(samples.shape[1])
-            _label_ticks(ax.xaxis, features, features)
-            ax.set_xlabel("feature")
-            ax.figure.colorbar(self.image_, ax=ax, label="value")
         else:
             self.image_, _, _ = _draw_tiles(ax, samples, image_shape, n_cols, **style)
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return _store_axes(self, ax)

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _get_axes
+from ._common import _get_axes, _store_axes
 
 # Quantities recorded by the estimators, with their colour and legend text.
 _QUANTITIES = {
@@ -160,9 +160,7 @@ class TrainingCurvesDisplay:
         ax.set_xlabel("epoch")
         ax.set_ylabel("nats per row")
         ax.legend(fontsize="small")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return _store_axes(self, ax)
 
     def _curves(self):
         """``(name, colour, linestyle, label)`` of each line to draw, in order."""
