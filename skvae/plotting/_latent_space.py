@@ -136,7 +136,8 @@ class LatentSpaceDisplay:
             Axes to plot on; None creates a new figure.
         **kwargs : dict
             Passed to :meth:`matplotlib.axes.Axes.scatter`, overriding the
-            defaults (``s=14``, ``alpha=0.8``, no edges).
+            defaults (``s=14`` up to 1,000 points and smaller for more, so dense
+            clouds keep their shape; ``alpha=0.8``; no edges).
 
         Returns
         -------
@@ -157,7 +158,8 @@ class LatentSpaceDisplay:
             coords = norm.cdf(coords)
         names = [f"Phi(z{d})" if self.cdf else f"z{d}" for d in dims]
 
-        style = {"s": 14, "alpha": 0.8, "linewidths": 0}
+        size = 14 * min(1.0, (1000 / max(len(latent), 1)) ** 0.5)
+        style = {"s": max(size, 2.0), "alpha": 0.8, "linewidths": 0}
         labels = None if self.labels is None else np.asarray(self.labels)
         if labels is not None and len(labels) != len(latent):
             raise ValueError(

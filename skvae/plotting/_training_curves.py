@@ -45,6 +45,8 @@ class TrainingCurvesDisplay:
         Axes with the curves.
     figure_ : matplotlib.figure.Figure
         Figure containing the curves.
+    ax_kl_ : matplotlib.axes.Axes or None
+        Twin Axes (right-hand scale) with the KL curves; None without them.
     lines_ : dict of str to matplotlib.lines.Line2D
         The line drawn for each plotted name in ``history``.
 
@@ -54,9 +56,11 @@ class TrainingCurvesDisplay:
 
     Notes
     -----
-    All quantities are per-row means in nats on one axis: the total loss (for
-    the VAE, reconstruction + beta * KL), the reconstruction term and the KL
-    term, one colour each; training is solid and validation dashed. A
+    All quantities are per-row means in nats: the total loss (for the VAE,
+    reconstruction + beta * KL) and the reconstruction term on the left axis,
+    the KL term on a right-hand axis of its own (it is often a few nats beside
+    losses of hundreds), one colour each; training is solid and validation
+    dashed. A
     reconstruction curve equal to the total loss (the AE's, whose loss is the
     reconstruction term) is not drawn twice: the loss line's label says so and
     ``lines_`` has no entry for it.
@@ -144,6 +148,9 @@ class TrainingCurvesDisplay:
                     f"there are {len(epochs)} epochs."
                 )
         ax = _get_axes(ax)
+        # The KL is often a few nats beside losses of hundreds: its own scale.
+        has_kl = any(name.endswith("_kl") for name, *_ in curves)
+        self.ax_kl_ = ax.twinx() if has_kl else None
         self.lines_ = {}
         for name, colour, linestyle, label in curves:
             values = np.asarray(self.history[name], dtype=np.float64)
@@ -155,11 +162,20 @@ class TrainingCurvesDisplay:
                 "label": label,
                 **kwargs,
             }
-            (self.lines_[name],) = ax.plot(epochs, values, **style)
+            target = self.ax_kl_ if name.endswith("_kl") else ax
+            (self.lines_[name],) = target.plot(epochs, values, **style)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epoch")
-        ax.set_ylabel("nats per row")
-        ax.legend(fontsize="small")
+        ax.set_ylabel("loss and reconstruction, nats per row")
+        if has_kl:
+            colour = _QUANTITIES["kl"][0]
+            self.ax_kl_.set_ylabel("KL, nats per row (right axis)", color=colour)
+            self.ax_kl_.tick_params(axis="y", colors=colour)
+            # Keep the main Axes, and so its legend, above the twin's lines.
+            ax.set_zorder(self.ax_kl_.get_zorder() + 1)
+            ax.patch.set_visible(False)
+        lines = list(self.lines_.values())
+        ax.legend(lines, [line.get_label() for line in lines], fontsize="small")
         return _store_axes(self, ax)
 
     def _curves(self):

@@ -88,12 +88,23 @@ def test_all_quantities_train_solid_valid_dashed():
     assert len(legend) == 6 and legend[0] == "train total loss"
 
 
+def test_kl_gets_its_own_right_hand_axis():
+    """The KL curves sit on a twin Axes; loss and reconstruction on the main one."""
+    display = TrainingCurvesDisplay.from_estimator(_Trained(_history(4, ALL_KEYS)))
+    assert display.ax_kl_ is not None and display.ax_kl_ is not display.ax_
+    for name, line in display.lines_.items():
+        expected = display.ax_kl_ if name.endswith("_kl") else display.ax_
+        assert line.axes is expected
+    assert "KL" in display.ax_kl_.get_ylabel()
+
+
 def test_only_train_loss_is_enough():
     """A history with just train_loss (and no KL, as for the AE) plots one line."""
     display = TrainingCurvesDisplay.from_estimator(
         _Trained(_history(3, ["train_loss"]))
     )
     assert list(display.lines_) == ["train_loss"]
+    assert display.ax_kl_ is None
 
 
 def test_a_reconstruction_equal_to_the_loss_is_drawn_once():
