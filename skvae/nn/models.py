@@ -122,7 +122,14 @@ class _Autoencoder(nn.Module):
     """What both autoencoders share: an encoder trunk, a decoder and a likelihood."""
 
     def __init__(
-        self, n_features, latent_dim, hidden_dims, likelihood, encoder, decoder
+        self,
+        n_features,
+        latent_dim,
+        hidden_dims=(),
+        likelihood="gaussian",
+        *,
+        encoder=None,
+        decoder=None,
     ):
         super().__init__()
         self.latent_dim = latent_dim
@@ -134,6 +141,11 @@ class _Autoencoder(nn.Module):
         self.decoder = decoder
         self.likelihood = make_likelihood(likelihood, n_features)
         self.encoder_width = _output_width(encoder, n_features)
+        self._add_heads(self.encoder_width, latent_dim)
+
+    def _add_heads(self, width, latent_dim):
+        """Create the layers from encoder features to the latent space."""
+        raise NotImplementedError
 
     def features(self, x):
         """Flattened encoder output of each row (the input of the latent heads).
@@ -214,21 +226,9 @@ class VAE(_Autoencoder):
     (torch.Size([4, 2]), torch.Size([4]), True)
     """
 
-    def __init__(
-        self,
-        n_features,
-        latent_dim,
-        hidden_dims=(),
-        likelihood="gaussian",
-        *,
-        encoder=None,
-        decoder=None,
-    ):
-        super().__init__(
-            n_features, latent_dim, hidden_dims, likelihood, encoder, decoder
-        )
-        self.mean_head = nn.Linear(self.encoder_width, latent_dim)
-        self.logvar_head = nn.Linear(self.encoder_width, latent_dim)
+    def _add_heads(self, width, latent_dim):
+        self.mean_head = nn.Linear(width, latent_dim)
+        self.logvar_head = nn.Linear(width, latent_dim)
 
     def encode(self, x):
         """Compute the Gaussian posterior q(z | x) of each row.
@@ -320,20 +320,8 @@ class AE(_Autoencoder):
     (torch.Size([4, 2]), torch.Size([4, 10]))
     """
 
-    def __init__(
-        self,
-        n_features,
-        latent_dim,
-        hidden_dims=(),
-        likelihood="gaussian",
-        *,
-        encoder=None,
-        decoder=None,
-    ):
-        super().__init__(
-            n_features, latent_dim, hidden_dims, likelihood, encoder, decoder
-        )
-        self.code_head = nn.Linear(self.encoder_width, latent_dim)
+    def _add_heads(self, width, latent_dim):
+        self.code_head = nn.Linear(width, latent_dim)
 
     def encode(self, x):
         """Compute the latent code of each row.
