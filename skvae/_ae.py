@@ -60,10 +60,33 @@ class AETransformer(_BaseAutoencoder):
         Rows per optimiser step (and per inference batch).
     lr : float, default=1e-3
         Adam learning rate.
+    lr_schedule : {"cosine", "plateau"}, default=None
+        Learning-rate schedule run by skorch's ``LRScheduler``: ``"cosine"``
+        anneals ``lr`` towards 0 over the epochs of each ``fit`` (torch's
+        ``CosineAnnealingLR``); ``"plateau"`` divides it by 10 once the
+        validation loss (training loss without validation) has not improved by
+        ``tol`` for more than ``max(1, n_iter_no_change // 2)`` epochs
+        (``ReduceLROnPlateau``). ``None`` keeps ``lr``. Each epoch's rate is
+        recorded in ``history_`` as ``event_lr``. Every :meth:`partial_fit`
+        call trains its one epoch at ``lr``.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the weights of the best epoch
+        (skorch's ``EarlyStopping``). Holds out ``validation_fraction`` of the
+        rows, 0.1 when that is None. :meth:`partial_fit` trains one epoch per
+        call, so it never stops early; it keeps the ``early_stopping`` and
+        ``lr_schedule`` (with ``n_iter_no_change`` and ``tol``) of its first
+        call.
     validation_fraction : float, default=None
         Fraction of the rows held out (a seeded random subset) to report
         validation losses each epoch (``valid_loss``, ``valid_reconstruction``
-        and, for a VAE, ``valid_kl`` in ``history_``). ``None`` trains on all rows.
+        and, for a VAE, ``valid_kl`` in ``history_``). ``None`` trains on all
+        rows, unless ``early_stopping`` is on.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    tol : float, default=1e-4
+        Improvement of the validation loss, in nats per row, that counts for
+        early stopping and for ``lr_schedule="plateau"``.
     callbacks : list of skorch callbacks, default=None
         Extra skorch ``Callback`` instances or ``(name, callback)`` pairs, run
         during training (e.g. :class:`skvae.callbacks.RecordReconstructions`).
@@ -105,10 +128,12 @@ class AETransformer(_BaseAutoencoder):
     history_ : skorch.History
         Per epoch: the training loss per row (``train_loss``), its parts
         ``train_reconstruction`` (mean ``-log p(x|z)``), the same for
-        validation rows (``valid_*``, with ``validation_fraction``) and the
-        duration (``dur``).
+        validation rows (``valid_*``, with ``validation_fraction`` or
+        ``early_stopping``), the learning rate (``event_lr``, with
+        ``lr_schedule``) and the duration (``dur``).
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained (early stopping may end ``fit`` before
+        ``max_epochs``).
 
     See Also
     --------
@@ -124,6 +149,12 @@ class AETransformer(_BaseAutoencoder):
     minus the cross-entropy for the Bernoulli likelihood). It ranks rows by how
     well they reconstruct; unlike the VAE's score it is not a bound on
     ``log p(x)``, because an autoencoder has no prior over codes.
+
+    Training that diverges (a NaN or infinite training loss) stops at the end of
+    the epoch where it happens with a ``FloatingPointError`` naming that epoch;
+    lower ``lr`` or standardise the inputs. No weights are restored: the estimator
+    is left unfitted, also when a :meth:`partial_fit` call diverges after earlier
+    training, which is then lost. Torch's global random state is left as it was.
 
     Examples
     --------
@@ -150,7 +181,11 @@ class AETransformer(_BaseAutoencoder):
         max_epochs="auto",
         batch_size=128,
         lr=1e-3,
+        lr_schedule=None,
+        early_stopping=False,
         validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
         callbacks=None,
         device="auto",
         random_state=None,
@@ -166,7 +201,11 @@ class AETransformer(_BaseAutoencoder):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state

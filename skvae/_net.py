@@ -11,7 +11,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 from torch import nn
 
-from .nn import elbo
+from .nn import elbo, gaussian_kl_per_dim
 
 
 class TensorBatches:
@@ -40,14 +40,24 @@ class TensorBatches:
 
 
 class NegativeELBO(nn.Module):
-    """Training loss of a VAE: the batch mean of ``-(log p(x|z) - beta * KL)``."""
+    """Training loss of a VAE: the batch mean of ``-(log p(x|z) - beta * KL)``.
 
-    def __init__(self, beta=1.0):
+    With ``free_bits > 0`` the KL term is ``sum_d max(free_bits, KL_d)``, where
+    ``KL_d`` is dimension ``d``'s KL averaged over the batch (Kingma et al. 2016):
+    dimensions below the floor get no gradient from the KL.
+    """
+
+    def __init__(self, beta=1.0, free_bits=0.0):
         super().__init__()
         self.beta = beta
+        self.free_bits = free_bits
 
     def forward(self, output):
-        return -elbo(output.log_px_z, output.kl, self.beta).mean()
+        if not self.free_bits:
+            return -elbo(output.log_px_z, output.kl, self.beta).mean()
+        kl = gaussian_kl_per_dim(output.mean, output.logvar).mean(0)
+        kl = kl.clamp(min=self.free_bits).sum()
+        return -output.log_px_z.mean() + self.beta * kl
 
 
 class NegativeLogLikelihood(nn.Module):
@@ -68,6 +78,31 @@ class StopOnNonFiniteLoss(Callback):
                 f"{loss}. Lower `lr`, or standardise the inputs; the estimator was "
                 "left unfitted."
             )
+
+
+class KLWarmup(Callback):
+    """Set the KL weight of each epoch: ``beta * min(1, epoch / epochs)``.
+
+    ``epochs=0`` keeps ``beta``. Epochs count over the net's whole history, so
+    the warm-up goes on across ``partial_fit`` calls. The weight is recorded in
+    the history as ``kl_weight``. Validation batches use ``beta`` itself, so
+    ``valid_loss`` (which early stopping watches) does not rise with the weight.
+    """
+
+    def __init__(self, beta=1.0, epochs=0):
+        self.beta = beta
+        self.epochs = epochs
+
+    def on_epoch_begin(self, net, **kwargs):
+        # The net's own on_epoch_begin has already added this epoch's row.
+        epoch = len(net.history)
+        self.weight_ = (
+            self.beta * min(1.0, epoch / self.epochs) if self.epochs else self.beta
+        )
+        net.history.record("kl_weight", self.weight_)
+
+    def on_batch_begin(self, net, training=False, **kwargs):
+        net.criterion_.beta = self.weight_ if training else self.beta
 
 
 class AutoencoderNet(NeuralNet):

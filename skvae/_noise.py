@@ -32,7 +32,7 @@ def row_keys(X, seed):
     return _mix64((_mix64(bits) * weights).sum(axis=1, dtype=np.uint64) ^ seed_key)
 
 
-def row_normal_noise(X, n_draws, dim, seed):
+def row_normal_noise(X, n_draws, dim, seed, first_draw=0):
     """Standard normal noise of shape ``(n_rows, n_draws, dim)`` keyed by row.
 
     Parameters
@@ -43,13 +43,17 @@ def row_normal_noise(X, n_draws, dim, seed):
         Draws per row and dimensions per draw.
     seed : int
         Changes every draw.
+    first_draw : int, default=0
+        Index of the first draw: draws ``first_draw`` to ``first_draw + n_draws
+        - 1`` of each row's stream, so a long stream can be made in chunks.
 
     Returns
     -------
     ndarray of float64
     """
     keys = row_keys(X, seed)
-    counters = np.arange(1, n_draws * dim + 1, dtype=np.uint64) * _GOLDEN
+    start = first_draw * dim + 1
+    counters = np.arange(start, start + n_draws * dim, dtype=np.uint64) * _GOLDEN
     bits = _mix64(keys[:, None] + counters[None, :])
     uniform = ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
     return ndtri(uniform).reshape(len(X), n_draws, dim)

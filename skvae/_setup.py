@@ -13,6 +13,7 @@ import torch
 from skorch.callbacks import Callback, PassthroughScoring, ProgressBar
 from torch.utils.data import TensorDataset
 
+from ._controls import control_callbacks, validation_fraction
 from ._net import StopOnNonFiniteLoss
 from .nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder, build_seeded
 
@@ -93,7 +94,8 @@ def hidden_dims(estimator):
     return None if estimator.architecture == "conv" else _MLP_HIDDEN_DIMS
 
 
-def make_callbacks(estimator, net_class):
+def make_callbacks(estimator, net_class, n_epochs):
+    """skorch callbacks of a fit of ``n_epochs``: loss parts, controls, user's."""
     parts = [
         f"{stage}_{part}"
         for stage in ("train", "valid")
@@ -104,6 +106,7 @@ def make_callbacks(estimator, net_class):
         (name, PassthroughScoring(name, on_train=name.startswith("train")))
         for name in parts
     ]
+    callbacks += control_callbacks(estimator, net_class, n_epochs)
     if estimator.verbose >= 2:
         callbacks.append(("progress_bar", ProgressBar()))
     for callback in estimator.callbacks or ():
@@ -119,18 +122,23 @@ def make_callbacks(estimator, net_class):
 
 
 def split_rows(estimator, rows):
-    """Training and validation datasets (None without ``validation_fraction``).
+    """Training and validation datasets (None when nothing is held out).
 
-    The held-out rows are a seeded random ``validation_fraction`` of ``rows``.
+    The held-out rows are a seeded random ``validation_fraction`` of ``rows``
+    (0.1 for early stopping when that is None).
     """
-    if estimator.validation_fraction is None:
+    fraction = validation_fraction(estimator)
+    if fraction is None:
         return TensorDataset(rows), None
-    n_valid = max(1, round(estimator.validation_fraction * len(rows)))
+    n_valid = max(1, round(fraction * len(rows)))
     if n_valid >= len(rows):
+        stopping = (
+            " for early_stopping" if estimator.validation_fraction is None else ""
+        )
         raise ValueError(
-            f"validation_fraction={estimator.validation_fraction} leaves no rows to "
-            f"train on out of {len(rows)}; use more rows or "
-            "validation_fraction=None."
+            f"validation_fraction={fraction}{stopping} leaves no rows to train on "
+            f"out of {len(rows)}; use more rows, or validation_fraction=None and "
+            "early_stopping=False."
         )
     generator = torch.Generator().manual_seed(estimator._seed_)
     order = torch.randperm(len(rows), generator=generator).to(rows.device)

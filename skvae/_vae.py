@@ -3,19 +3,23 @@
 Kingma & Welling (2013), with the KL weight beta of Higgins et al. (2017).
 """
 
-from numbers import Real
+import math
+from numbers import Integral, Real
 
 import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
+from ._diagnostics import latent_usage
 from ._net import NegativeELBO, VAENet
 from ._noise import row_normal_noise
 from ._sklearn import Interval
-from .nn import VAE, elbo
+from .nn import VAE, elbo, importance_log_weights
 
 # Seed of the row-keyed noise behind score_samples: fixed, so scores are deterministic.
 _SCORE_SEED = 20131220
+# Importance-weighted scores decode about this many rows per pass (batch x draws).
+_DECODED_ROWS = 8192
 
 
 class VAETransformer(_BaseAutoencoder):
@@ -72,10 +76,51 @@ class VAETransformer(_BaseAutoencoder):
         one batch of all rows.
     lr : float, default=1e-3
         Adam learning rate.
+    lr_schedule : {"cosine", "plateau"}, default=None
+        Learning-rate schedule run by skorch's ``LRScheduler``: ``"cosine"``
+        anneals ``lr`` towards 0 over the epochs of each ``fit`` (torch's
+        ``CosineAnnealingLR``); ``"plateau"`` divides it by 10 once the
+        validation loss (training loss without validation) has not improved by
+        ``tol`` for more than ``max(1, n_iter_no_change // 2)`` epochs
+        (``ReduceLROnPlateau``). ``None`` keeps ``lr``. Each epoch's rate is
+        recorded in ``history_`` as ``event_lr``. Every :meth:`partial_fit`
+        call trains its one epoch at ``lr``.
+    kl_warmup_epochs : int, default=0
+        KL warm-up: the KL weight of the training loss rises linearly from
+        ``beta / kl_warmup_epochs`` in epoch 1 to ``beta`` in epoch
+        ``kl_warmup_epochs`` and stays there (epoch ``e`` uses ``beta * min(1, e
+        / kl_warmup_epochs)``, epochs counted across :meth:`partial_fit` calls).
+        ``0`` uses ``beta`` throughout. The weight is recorded in ``history_``
+        as ``kl_weight``. Validation losses (and so early stopping) and scores
+        use ``beta``.
+    free_bits : float, default=0.0
+        Free bits [4]_: in the training loss each latent
+        dimension's KL, averaged over the batch, counts as at least
+        ``free_bits`` nats, so the optimiser gains nothing by pushing it lower
+        (a guard against posterior collapse). ``0`` is the plain KL. Scores are
+        not affected.
+    n_importance_samples : int, default=1
+        Draws ``k`` per row in :meth:`score_samples`. ``1`` is the ELBO; ``k > 1``
+        is the importance-weighted bound of Burda et al. [3]_, tighter as
+        ``k`` grows and computed in chunks so memory stays bounded.
+    early_stopping : bool, default=False
+        Stop when the validation loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs, and restore the weights of the best epoch
+        (skorch's ``EarlyStopping``). Holds out ``validation_fraction`` of the
+        rows, 0.1 when that is None. :meth:`partial_fit` trains one epoch per
+        call, so it never stops early; it keeps the ``early_stopping`` and
+        ``lr_schedule`` (with ``n_iter_no_change`` and ``tol``) of its first
+        call.
     validation_fraction : float, default=None
         Fraction of the rows held out (a seeded random subset) to report
         validation losses each epoch (``valid_loss``, ``valid_reconstruction``
-        and, for a VAE, ``valid_kl`` in ``history_``). ``None`` trains on all rows.
+        and, for a VAE, ``valid_kl`` in ``history_``). ``None`` trains on all
+        rows, unless ``early_stopping`` is on.
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping.
+    tol : float, default=1e-4
+        Improvement of the validation loss, in nats per row, that counts for
+        early stopping and for ``lr_schedule="plateau"``.
     callbacks : list of skorch callbacks, default=None
         Extra skorch ``Callback`` instances or ``(name, callback)`` pairs, run
         during training (e.g. :class:`skvae.callbacks.RecordReconstructions`).
@@ -111,12 +156,26 @@ class VAETransformer(_BaseAutoencoder):
     module_ : skvae.nn.VAE
         The trained torch module.
     history_ : skorch.History
-        Per epoch: the training loss per row (``train_loss``), its parts
-        ``train_reconstruction`` (mean ``-log p(x|z)``) and ``train_kl``, the
-        same for validation rows (``valid_*``, with ``validation_fraction``)
-        and the duration (``dur``).
+        Per epoch: the training loss per row (``train_loss``, with that
+        epoch's KL weight and free bits), its parts ``train_reconstruction``
+        (mean ``-log p(x|z)``) and ``train_kl`` (mean KL, without free bits),
+        the KL weight (``kl_weight``), the same losses for validation rows
+        (``valid_*``, with ``validation_fraction`` or ``early_stopping``; KL
+        weight ``beta`` even during warm-up), the learning rate (``event_lr``,
+        with ``lr_schedule``) and the duration (``dur``).
     n_iter_ : int
-        Number of epochs trained.
+        Number of epochs trained (early stopping may end ``fit`` before
+        ``max_epochs``).
+    kl_per_dim_ : ndarray of shape (latent_dim,)
+        Mean over the training rows of each latent dimension's KL divergence
+        ``KL(q(z_d | x) || N(0, 1))``, in nats; it sums to the mean KL term of
+        the ELBO. Near-zero entries mark collapsed dimensions that the model
+        does not use. Computed on the rows of the last ``fit`` or
+        ``partial_fit`` call.
+    n_active_units_ : int
+        Number of active latent dimensions: those whose posterior mean varies
+        across the training rows with variance above 0.01 (Burda et al., 2015).
+        Computed on the same rows as ``kl_per_dim_``.
 
     See Also
     --------
@@ -127,14 +186,28 @@ class VAETransformer(_BaseAutoencoder):
     -----
     :meth:`score_samples` is the ELBO with KL weight 1, ``log p(x|z) - KL(q(z|x) ||
     p(z))``, a lower bound on ``log p(x)``, estimated with one draw of ``z`` per
-    row. That draw's noise is a fixed function of the row's values, so scores are
+    row. With ``n_importance_samples=k > 1`` it is the importance-weighted bound
+    ``log (1/k) sum_j p(x, z_j) / q(z_j | x)`` [3]_, which is at least the ELBO
+    in expectation and approaches ``log p(x)`` as ``k`` grows; use it to compare
+    models by likelihood (e.g. against ``FactorAnalysis.score``). The noise of
+    every draw is a fixed function of the row's values, so scores are
     deterministic and do not depend on batching.
+
+    Training that diverges (a NaN or infinite training loss) stops at the end of
+    the epoch where it happens with a ``FloatingPointError`` naming that epoch;
+    lower ``lr`` or standardise the inputs. No weights are restored: the estimator
+    is left unfitted, also when a :meth:`partial_fit` call diverges after earlier
+    training, which is then lost. Torch's global random state is left as it was.
 
     References
     ----------
     .. [1] D. P. Kingma and M. Welling, "Auto-Encoding Variational Bayes", 2013.
     .. [2] I. Higgins et al., "beta-VAE: Learning Basic Visual Concepts with a
        Constrained Variational Framework", ICLR 2017.
+    .. [3] Y. Burda, R. Grosse and R. Salakhutdinov, "Importance Weighted
+       Autoencoders", 2015.
+    .. [4] D. P. Kingma et al., "Improved Variational Inference with Inverse
+       Autoregressive Flow", NeurIPS 2016 (free bits).
 
     Examples
     --------
@@ -155,6 +228,9 @@ class VAETransformer(_BaseAutoencoder):
     _parameter_constraints: dict = {
         **_BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
+        "kl_warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "free_bits": [Interval(Real, 0, None, closed="left")],
+        "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -171,7 +247,14 @@ class VAETransformer(_BaseAutoencoder):
         max_epochs="auto",
         batch_size=128,
         lr=1e-3,
+        lr_schedule=None,
+        kl_warmup_epochs=0,
+        free_bits=0.0,
+        n_importance_samples=1,
+        early_stopping=False,
         validation_fraction=None,
+        n_iter_no_change=10,
+        tol=1e-4,
         callbacks=None,
         device="auto",
         random_state=None,
@@ -188,7 +271,14 @@ class VAETransformer(_BaseAutoencoder):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
+        self.kl_warmup_epochs = kl_warmup_epochs
+        self.free_bits = free_bits
+        self.n_importance_samples = n_importance_samples
+        self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
@@ -201,23 +291,46 @@ class VAETransformer(_BaseAutoencoder):
         return VAENet, {
             "criterion": NegativeELBO,
             "criterion__beta": self.beta,
+            "criterion__free_bits": self.free_bits,
             "noise_generator": noise,
         }
 
     def _train(self, X, epochs):
-        # beta may have changed since the net was built. Set it on the criterion
-        # directly: net.set_params(criterion__beta=...) would rebuild the optimizer.
-        self.net_.criterion_.beta = self.beta
+        # beta, kl_warmup_epochs and free_bits may have changed since the net was
+        # built. Set them directly: net.set_params(criterion__...) would rebuild
+        # the optimizer. The warm-up callback sets the criterion's beta per epoch.
+        warmup = dict(self.net_.callbacks_)["kl_warmup"]
+        warmup.beta, warmup.epochs = self.beta, self.kl_warmup_epochs
+        self.net_.criterion_.free_bits = self.free_bits
         super()._train(X, epochs)
+
+    def _after_training(self, X):
+        self.kl_per_dim_, self.n_active_units_ = latent_usage(self, X)
 
     def _encode(self, module, x):
         return module.encode(x).mean
 
     def _score_batch(self, module, x, rows):
-        noise = row_normal_noise(rows, 1, module.latent_dim, _SCORE_SEED)[:, 0]
-        eps = torch.as_tensor(noise, dtype=x.dtype, device=x.device)
-        output = module(x, eps)
-        return elbo(output.log_px_z, output.kl, beta=1.0)
+        k = self.n_importance_samples
+        if k == 1:
+            eps = self._score_noise(rows, 1, module.latent_dim, x)[:, 0]
+            output = module(x, eps)
+            return elbo(output.log_px_z, output.kl, beta=1.0)
+        # Stream the k draws in chunks of about _DECODED_ROWS decoded rows,
+        # combining chunks with logaddexp so memory does not grow with k.
+        per_chunk = max(1, _DECODED_ROWS // len(x))
+        total = None
+        for first in range(0, k, per_chunk):
+            n_draws = min(per_chunk, k - first)
+            eps = self._score_noise(rows, n_draws, module.latent_dim, x, first)
+            chunk = importance_log_weights(module, x, eps).logsumexp(dim=1)
+            total = chunk if total is None else torch.logaddexp(total, chunk)
+        return total - math.log(k)
+
+    def _score_noise(self, rows, n_draws, dim, x, first_draw=0):
+        """Row-keyed noise (n_rows, n_draws, dim) as a tensor like ``x``."""
+        noise = row_normal_noise(rows, n_draws, dim, _SCORE_SEED, first_draw)
+        return torch.as_tensor(noise, dtype=x.dtype, device=x.device)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the generative model.

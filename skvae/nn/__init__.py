@@ -2,6 +2,7 @@
 
 from .conv import ConvDecoder, ConvEncoder, conv_plan
 from .init import build_seeded
+from .iwae import importance_log_weights, importance_weighted_bound
 from .likelihoods import (
     BernoulliLikelihood,
     GaussianLikelihood,
@@ -9,7 +10,7 @@ from .likelihoods import (
     gaussian_log_prob,
     make_likelihood,
 )
-from .losses import elbo, gaussian_kl
+from .losses import elbo, gaussian_kl, gaussian_kl_per_dim
 from .mlp import MLPDecoder, MLPEncoder
 from .models import AE, VAE, AEOutput, Posterior, VAEOutput
 from .summary import ModelSummary, SummaryRow, summarize
@@ -33,7 +34,10 @@ __all__ = [
     "conv_plan",
     "elbo",
     "gaussian_kl",
+    "gaussian_kl_per_dim",
     "gaussian_log_prob",
+    "importance_log_weights",
+    "importance_weighted_bound",
     "make_likelihood",
     "summarize",
 ]

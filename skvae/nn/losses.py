@@ -6,7 +6,7 @@ weight ``beta`` of Higgins et al. (2017), "beta-VAE".
 
 import torch
 
-__all__ = ["elbo", "gaussian_kl"]
+__all__ = ["elbo", "gaussian_kl", "gaussian_kl_per_dim"]
 
 
 def gaussian_kl(mean, logvar):
@@ -31,8 +31,34 @@ def gaussian_kl(mean, logvar):
     >>> gaussian_kl(torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2))
     tensor([0.5000])
     """
+    return gaussian_kl_per_dim(mean, logvar).sum(-1)
+
+
+def gaussian_kl_per_dim(mean, logvar):
+    """KL(N(mean, exp(logvar)) || N(0, 1)) of each latent dimension of each row.
+
+    The terms that :func:`gaussian_kl` sums; free bits (Kingma et al. 2016)
+    clamp their batch means.
+
+    Parameters
+    ----------
+    mean, logvar : Tensor of shape (..., latent_dim)
+        Mean and log-variance of a diagonal Gaussian posterior.
+
+    Returns
+    -------
+    Tensor of shape (..., latent_dim)
+        The divergence of each dimension in nats.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import gaussian_kl_per_dim
+    >>> gaussian_kl_per_dim(torch.tensor([[1.0, 0.0]]), torch.zeros(1, 2))
+    tensor([[0.5000, 0.0000]])
+    """
     # expm1 keeps exp(logvar) - 1 - logvar >= 0 near logvar = 0, where it cancels.
-    return 0.5 * (mean.square() + torch.expm1(logvar) - logvar).sum(-1)
+    return 0.5 * (mean.square() + torch.expm1(logvar) - logvar)
 
 
 def elbo(log_px_z, kl, beta=1.0):
