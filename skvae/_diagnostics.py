@@ -8,7 +8,7 @@ the prior for every row and carries no information about it.
 import numpy as np
 import torch
 
-from .nn import gaussian_kl
+from .nn import gaussian_kl_per_dim
 
 # Burda et al. (2015) count unit d as active when Cov_x(E_q[z_d]) exceeds this.
 _ACTIVITY_THRESHOLD = 0.01
@@ -36,9 +36,7 @@ def latent_usage(estimator, X):
 
     def means_and_kl(module, x, rows):
         mean, logvar = module.encode(x)
-        # A trailing axis of size 1 makes the summed KL one term per dimension.
-        kl = gaussian_kl(mean[..., None], logvar[..., None])
-        return torch.cat([mean, kl], dim=1)
+        return torch.cat([mean, gaussian_kl_per_dim(mean, logvar)], dim=1)
 
     mean, kl = np.split(estimator._map_inputs(X, means_and_kl), 2, axis=1)
     activity = mean.astype(np.float64).var(axis=0)
