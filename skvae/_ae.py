@@ -216,9 +216,6 @@ class AETransformer(_BaseAutoencoder):
     def _net_kwargs(self, seed):
         return AutoencoderNet, {"criterion": NegativeLogLikelihood}
 
-    def _encode(self, module, x):
-        return module.encode(x)
-
     def _score_batch(self, module, x, rows):
         return module(x).log_px_z
 

@@ -1,7 +1,7 @@
 """Shared estimator machinery: parameters, validation, training and inference.
 
-Concrete estimators set ``_module_class`` and implement the hooks ``_net_kwargs``,
-``_encode`` and ``_score_batch``; everything public lives here.
+Concrete estimators set ``_module_class`` and implement the hooks ``_net_kwargs``
+and ``_score_batch``; everything public lives here.
 """
 
 import copy
@@ -94,10 +94,6 @@ class _BaseAutoencoder(
 
     def _net_kwargs(self, seed):
         """Net class, criterion and extra skorch arguments."""
-        raise NotImplementedError
-
-    def _encode(self, module, x):
-        """Latent representation of standardised rows ``x``."""
         raise NotImplementedError
 
     def _score_batch(self, module, x, rows):
@@ -364,7 +360,7 @@ class _BaseAutoencoder(
 
     def _encode_rows(self, X):
         """Latent codes of validated rows, computed in batches."""
-        return self._map_inputs(X, lambda module, x, rows: self._encode(module, x))
+        return self._map_inputs(X, lambda module, x, rows: module.code(x))
 
     def inverse_transform(self, Z):
         """Decode latent codes back to the input space.

@@ -124,8 +124,9 @@ class AutoencoderNet(NeuralNet):
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         prefix = "train" if training else "valid"
-        for part in self.loss_parts:
-            value = _loss_part(y_pred, part).item()
+        # One device-to-host copy per batch for all parts, not one per part.
+        values = torch.stack([_loss_part(y_pred, p) for p in self.loss_parts])
+        for part, value in zip(self.loss_parts, values.tolist(), strict=True):
             self.history.record_batch(f"{prefix}_{part}", value)
         return self.criterion_(y_pred)
 

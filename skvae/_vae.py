@@ -307,9 +307,6 @@ class VAETransformer(_BaseAutoencoder):
     def _after_training(self, X):
         self.kl_per_dim_, self.n_active_units_ = latent_usage(self, X)
 
-    def _encode(self, module, x):
-        return module.encode(x).mean
-
     def _score_batch(self, module, x, rows):
         k = self.n_importance_samples
         if k == 1:
