@@ -2,12 +2,18 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skvae import AETransformer, VAETransformer
+from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
 
 FAST = {"hidden_dims": (8,), "max_epochs": 2, "random_state": 0}
 
 
-@parametrize_with_checks([VAETransformer(**FAST), AETransformer(**FAST)])
+@parametrize_with_checks(
+    [
+        VAETransformer(**FAST),
+        AETransformer(**FAST),
+        AutoencoderOutlierDetector(VAETransformer(**FAST), random_state=0),
+    ]
+)
 def test_sklearn_compatible_estimator(estimator, check):
     """Each estimator passes scikit-learn's estimator checks."""
     check(estimator)

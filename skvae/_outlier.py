@@ -1,0 +1,297 @@
+"""Outlier detection on autoencoder likelihoods or reconstruction errors.
+
+A meta-estimator with scikit-learn's outlier-detector API (``OutlierMixin``):
+fit on mostly normal rows, then rank and flag new ones.
+"""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._sklearn import HasMethods, Interval, StrOptions, _fit_context, _set_random_states
+from ._vae import VAETransformer
+
+# Epochs of the default VAE. Anomaly ranking gets worse as training goes on: the
+# network learns the rare rows it was fitted on (on the shared ADBench sets, -ELBO
+# ROC-AUC on cardio fell from 0.95 after 5 epochs to 0.78 after 30, and on
+# pendigits held-out outliers reconstructed better than inliers after 30).
+_DEFAULT_EPOCHS = 10
+# Tukey's fence: "auto" flags rows scoring below Q1 - 1.5 * IQR of the training scores.
+_FENCE = 1.5
+
+
+class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
+    """Outlier detector that ranks rows by an autoencoder's likelihood or error.
+
+    Fits ``estimator`` (by default a :class:`VAETransformer`) on mostly normal
+    rows, then scores rows by the fitted model's log-likelihood or by how badly it
+    reconstructs them. Lower scores are more abnormal, as for every
+    scikit-learn outlier detector. Scores are deterministic: a row gets the same
+    score on every call, in any batch.
+
+    Parameters
+    ----------
+    estimator : estimator object, default=None
+        The model to fit: a :class:`VAETransformer` or :class:`AETransformer`, a
+        :class:`~sklearn.pipeline.Pipeline` ending in one (so preprocessing
+        such as scaling is part of the model), or any transformer with
+        ``inverse_transform`` such as :class:`~sklearn.decomposition.PCA`.
+        ``fit`` trains a clone. ``None`` uses ``VAETransformer(max_epochs=10)``:
+        a short training run, because longer ones learn the rare rows too and
+        rank them as normal (see Notes).
+    contamination : "auto" or float, default="auto"
+        Sets the threshold ``offset_`` between inliers and outliers from the
+        training scores. A float in (0, 0.5] is the expected fraction of
+        outliers in the training rows: ``offset_`` is that quantile of their
+        scores. ``"auto"`` needs no guess: ``offset_`` is Tukey's lower fence
+        ``Q1 - 1.5 * (Q3 - Q1)`` of the training scores, which flags rows far
+        below the bulk and none when the scores have no lower tail.
+    score_by : {"auto", "likelihood", "reconstruction"}, default="auto"
+        How rows are scored. ``"likelihood"``: the estimator's
+        ``score_samples``, the log-likelihood (in nats) for skvae's models and
+        for ``PCA``. ``"reconstruction"``: minus the row's squared
+        reconstruction error summed over features, from
+        ``inverse_transform(transform(X))`` in the units of ``X``. ``"auto"``
+        is ``"likelihood"`` when the estimator has ``score_samples``, else
+        ``"reconstruction"``.
+    scale_errors : bool, default=False
+        Divide each feature's squared reconstruction error by its mean over the
+        training rows, so features with large units or hard-to-reconstruct
+        features do not dominate. Used by ``score_by="reconstruction"`` and by
+        :meth:`reconstruction_error`.
+    random_state : int, RandomState instance or None, default=None
+        When not None, seeds every ``random_state`` parameter of the clone of
+        ``estimator`` (nested ones in a pipeline included), overriding theirs,
+        so that ``fit`` is repeatable. ``None`` leaves them as they are.
+
+    Attributes
+    ----------
+    estimator_ : estimator object
+        The fitted clone of ``estimator``.
+    score_by_ : str
+        The score in use, ``"likelihood"`` or ``"reconstruction"``.
+    offset_ : float
+        Threshold on :meth:`score_samples`: rows scoring below it are outliers.
+        :meth:`decision_function` is ``score_samples(X) - offset_``.
+    error_scale_ : ndarray of shape (n_features_in_,) or None
+        Mean squared reconstruction error of each feature on the training rows
+        (1 where it is 0): the divisor of ``scale_errors=True``. ``None`` when
+        the estimator has no ``inverse_transform``.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``, when ``X`` has string column
+        names (and the estimator records them).
+
+    See Also
+    --------
+    sklearn.ensemble.IsolationForest : Tree-based detector, the usual baseline.
+    sklearn.neighbors.LocalOutlierFactor : Density-ratio detector.
+
+    Notes
+    -----
+    Ranking by likelihood is usually far better than by squared error: the
+    likelihood weighs each feature by how predictable it is and adds how
+    unusual the latent code is (the KL term of the ELBO). On five ADBench
+    datasets the default detector reaches a mean ROC-AUC of about 0.84 against
+    0.88 for :class:`~sklearn.ensemble.IsolationForest`; see
+    ``benchmarks/README.md``. Flexible models fitted for long on contaminated
+    rows learn clusters of outliers and then rank them as normal, which is why
+    the default trains for only 10 epochs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skvae import AutoencoderOutlierDetector, VAETransformer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(200, 4))
+    >>> X[:5] += 6  # five outliers
+    >>> detector = AutoencoderOutlierDetector(
+    ...     VAETransformer(max_epochs=20), contamination=0.025, random_state=0
+    ... ).fit(X)
+    >>> detector.predict(X[:8])
+    array([-1, -1, -1, -1, -1,  1,  1,  1])
+    >>> detector.reconstruction_error(X[:2]).shape
+    (2, 4)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "transform"]), None],
+        "contamination": [
+            StrOptions({"auto"}),
+            Interval(Real, 0, 0.5, closed="right"),
+        ],
+        "score_by": [StrOptions({"auto", "likelihood", "reconstruction"})],
+        "scale_errors": ["boolean"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        estimator=None,
+        *,
+        contamination="auto",
+        score_by="auto",
+        scale_errors=False,
+        random_state=None,
+    ):
+        self.estimator = estimator
+        self.contamination = contamination
+        self.score_by = score_by
+        self.scale_errors = scale_errors
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None):
+        """Fit the estimator to ``X`` and set the outlier threshold.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, mostly normal.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted detector.
+        """
+        estimator, score = self._check_estimator()
+        if self.random_state is not None:
+            _set_random_states(estimator, self.random_state)
+        self.estimator_ = estimator.fit(X)
+        self.score_by_ = score
+        if hasattr(estimator, "inverse_transform"):
+            errors = self._squared_errors(X)
+            scale = errors.mean(axis=0)
+            self.error_scale_ = np.where(scale > 0, scale, 1.0)
+        else:
+            self.error_scale_ = None
+        scores = self.score_samples(X)
+        if self.contamination == "auto":
+            q1, q3 = np.percentile(scores, [25, 75])
+            self.offset_ = float(q1 - _FENCE * (q3 - q1))
+        else:
+            self.offset_ = float(np.percentile(scores, 100 * self.contamination))
+        return self
+
+    def _check_estimator(self):
+        """A clone of the estimator to fit and the score to use, after checks."""
+        if self.estimator is None:
+            estimator = VAETransformer(max_epochs=_DEFAULT_EPOCHS)
+        else:
+            estimator = clone(self.estimator)
+        name = type(estimator).__name__
+        has_likelihood = hasattr(estimator, "score_samples")
+        score = self.score_by
+        if score == "auto":
+            score = "likelihood" if has_likelihood else "reconstruction"
+        if score == "likelihood" and not has_likelihood:
+            raise TypeError(
+                f"score_by='likelihood' needs an estimator with score_samples; {name} "
+                "has none. Use score_by='reconstruction'."
+            )
+        if score == "reconstruction" and not hasattr(estimator, "inverse_transform"):
+            raise TypeError(
+                f"score_by='reconstruction' needs an estimator with inverse_transform; "
+                f"{name} has none."
+            )
+        return estimator, score
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen during ``fit``."""
+        return self.estimator_.n_features_in_
+
+    @property
+    def feature_names_in_(self):
+        """Names of features seen during ``fit``."""
+        return self.estimator_.feature_names_in_
+
+    def _squared_errors(self, X):
+        """Per-feature squared reconstruction errors, in the units of ``X``."""
+        reconstructed = self.estimator_.inverse_transform(self.estimator_.transform(X))
+        X = check_array(X, dtype=[np.float64, np.float32])
+        return (X - reconstructed) ** 2
+
+    def reconstruction_error(self, X):
+        """Squared reconstruction error of each feature of each row.
+
+        Shows why a row is flagged: its largest entries are the features the
+        model reconstructs worst. With ``scale_errors=True`` each feature's
+        error is divided by its mean on the training rows (``error_scale_``), so
+        1 is a typical error whatever the units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to explain.
+
+        Returns
+        -------
+        errors : ndarray of shape (n_samples, n_features)
+            ``(X - inverse_transform(transform(X))) ** 2``, divided by
+            ``error_scale_`` when ``scale_errors=True``.
+        """
+        check_is_fitted(self)
+        if self.error_scale_ is None:
+            raise TypeError(
+                f"{type(self.estimator_).__name__} has no inverse_transform, so "
+                "rows have no reconstruction error."
+            )
+        errors = self._squared_errors(X)
+        if self.scale_errors:
+            errors = errors / self.error_scale_
+        return errors
+
+    def score_samples(self, X):
+        """Score of each row; the lower, the more abnormal.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            The estimator's log-likelihood of each row (``score_by_="likelihood"``)
+            or minus its summed squared reconstruction error.
+        """
+        check_is_fitted(self)
+        if self.score_by_ == "likelihood":
+            return self.estimator_.score_samples(X)
+        return -self.reconstruction_error(X).sum(axis=1)
+
+    def decision_function(self, X):
+        """Score shifted so that outliers are negative: ``score_samples(X) - offset_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+            Negative for outliers, zero or positive for inliers.
+        """
+        return self.score_samples(X) - self.offset_
+
+    def predict(self, X):
+        """Flag each row: -1 for an outlier, +1 for an inlier.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            -1 where :meth:`decision_function` is negative, else +1.
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1)
