@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -15,7 +16,7 @@ def _code_blocks(language):
 
 def test_quickstart_runs():
     """The README's quickstart block runs and its shape comments hold."""
-    quickstart, _ = _code_blocks("python")
+    quickstart = _code_blocks("python")[0]
     namespace = {}
     exec(compile(quickstart, "README.md", "exec"), namespace)
     assert namespace["Z"].shape == (300, 2)
@@ -39,7 +40,7 @@ def test_mnist_picture_code_runs(tiny_mnist):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    _, pictures = _code_blocks("python")
+    pictures = _code_blocks("python")[1]
     pictures = pictures.replace("max_epochs=10", "max_epochs=1")
     namespace = {"DIR": tiny_mnist}
     exec(compile(pictures, "README.md", "exec"), namespace)
@@ -49,3 +50,13 @@ def test_mnist_picture_code_runs(tiny_mnist):
     assert "ConvEncoder" in str(vae.summary())
     assert len(plt.get_fignums()) == 2  # the latent space and the decoded grid
     plt.close("all")
+
+
+def test_anomaly_block_runs():
+    """The README's anomaly block runs and its AUC comment holds."""
+    block = _code_blocks("python")[2]
+    namespace = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["auc"] == pytest.approx(0.95, abs=0.01)
+    assert set(np.unique(namespace["flags"])) <= {-1, 1}
+    assert namespace["errors"].shape == (1, 64)
