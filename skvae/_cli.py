@@ -1,4 +1,4 @@
-"""Command-line interface: ``skvae demo`` and friends, thin over the Python API."""
+"""Command-line interface: ``skvae demo`` and ``skvae anomaly``, thin over the API."""
 
 import argparse
 import sys
@@ -89,6 +89,10 @@ def build_parser():
         help="seeds the model's training and the samples drawn (default: %(default)s)",
     )
     demo.set_defaults(handler=run_demo)
+
+    from ._anomaly_cli import add_anomaly_parser  # it imports this module
+
+    add_anomaly_parser(commands)
     return parser
 
 

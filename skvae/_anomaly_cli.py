@@ -1,0 +1,413 @@
+"""``skvae anomaly fit`` and ``skvae anomaly score``: outlier detection on tables.
+
+Thin over :class:`~skvae.AutoencoderOutlierDetector`: read a CSV or ``.npy``
+table, fit or score, and save the model as a pickle.
+"""
+
+import argparse
+import csv
+import os
+import pickle
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from ._ae import AETransformer
+from ._cli import CommandError, _positive_int, _seed
+from ._outlier import _DEFAULT_EPOCHS, AutoencoderOutlierDetector
+from ._vae import VAETransformer
+
+MODEL_FORMAT = "skvae-anomaly-model"
+_TRUST = (
+    "Model files are pickles: load only models from trusted sources, as loading "
+    "one can run arbitrary code."
+)
+
+
+def add_anomaly_parser(commands):
+    """Add ``anomaly`` and its ``fit`` and ``score`` commands to ``commands``."""
+    anomaly = commands.add_parser(
+        "anomaly",
+        help="fit an autoencoder outlier detector to a table, then score rows",
+        description=(
+            "Outlier detection with AutoencoderOutlierDetector. 'fit' trains an "
+            "autoencoder on mostly normal rows of a table and saves it with its "
+            "outlier threshold; 'score' writes each row's score (lower is more "
+            "abnormal) and whether it is an outlier. Tables are .npy files "
+            "(2-D, numeric) or CSV files (any other extension). " + _TRUST
+        ),
+    )
+    actions = anomaly.add_subparsers(
+        dest="action", metavar="ACTION", title="actions", required=True
+    )
+
+    fit = actions.add_parser(
+        "fit",
+        help="train a detector on TRAIN and save it to --model",
+        description=(
+            "Fit AutoencoderOutlierDetector to the rows of TRAIN, save it to "
+            "--model and print a summary. Without --model-type ae, --latent-dim "
+            "or --max-epochs the detector's default VAE is used. " + _TRUST
+        ),
+    )
+    fit.add_argument("train", type=Path, metavar="TRAIN", help="training table")
+    fit.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="where to save the fitted model (a pickle), replacing any file there",
+    )
+    fit.add_argument(
+        "--model-type",
+        choices=["vae", "ae"],
+        default="vae",
+        help="vae: VAETransformer; ae: AETransformer (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--latent-dim",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="latent dimensions of the model (default: the model's, 2)",
+    )
+    fit.add_argument(
+        "--max-epochs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help=f"training epochs (default: {_DEFAULT_EPOCHS}); longer training "
+        "learns rare rows too and ranks them as normal",
+    )
+    fit.add_argument(
+        "--score-by",
+        choices=["auto", "likelihood", "reconstruction"],
+        default="auto",
+        help="rank rows by the model's log-likelihood or by minus the squared "
+        "reconstruction error; auto: likelihood (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--contamination",
+        type=_contamination,
+        default="auto",
+        metavar="{auto,FLOAT}",
+        help="expected fraction of outliers among the training rows, in (0, 0.5], "
+        "which sets the threshold; auto: Tukey's lower fence of the training "
+        "scores (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--random-state",
+        type=_seed,
+        default=0,
+        metavar="SEED",
+        help="seeds the model's training, so runs are repeatable "
+        "(default: %(default)s)",
+    )
+    fit.set_defaults(handler=run_fit)
+
+    score = actions.add_parser(
+        "score",
+        help="score the rows of DATA with a saved model and flag outliers",
+        description=(
+            "Write the CSV 'row,score,is_outlier' for the rows of DATA: row is the "
+            "0-based index of the data row (a header not counted), score the "
+            "detector's score_samples (lower is more abnormal), is_outlier 1 for "
+            "rows below the model's threshold, else 0. " + _TRUST
+        ),
+    )
+    score.add_argument(
+        "model", type=Path, metavar="MODEL", help="model saved by 'skvae anomaly fit'"
+    )
+    score.add_argument(
+        "data", type=Path, metavar="DATA", help="table with the training's columns"
+    )
+    score.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="CSV file to write, replacing any file there (default: standard output)",
+    )
+    score.set_defaults(handler=run_score)
+    for action in (fit, score):
+        action.add_argument(
+            "--header",
+            choices=["auto", "yes", "no"],
+            default="auto",
+            help="whether the CSV's first row holds column names; auto: it does "
+            "when none of its cells is a number (default: %(default)s)",
+        )
+
+
+def _contamination(text):
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(
+            f"must be 'auto' or a number in (0, 0.5], got {text!r}"
+        )
+    return value
+
+
+def run_fit(args):
+    """``skvae anomaly fit``: fit a detector to a table and save it."""
+    _check_destination(args.model)
+    X, columns = read_table(args.train, args.header)
+    detector = AutoencoderOutlierDetector(
+        _make_estimator(args),
+        contamination=args.contamination,
+        score_by=args.score_by,
+        random_state=args.random_state,
+    )
+    start = time.perf_counter()
+    try:
+        detector.fit(X)
+    except (ValueError, TypeError, FloatingPointError) as exc:
+        raise CommandError(f"{args.train}: {_first_line(exc)}") from None
+    seconds = time.perf_counter() - start
+    flagged = int(np.sum(detector.predict(X) == -1))
+    _save_model(args.model, detector, columns)
+    n_rows, n_features = X.shape
+    print(
+        f"Fitted {type(detector.estimator_).__name__}"
+        f"(latent_dim={detector.estimator_.latent_dim}) to {n_rows} rows x "
+        f"{n_features} features of {args.train} in {seconds:.1f} s"
+    )
+    print(f"Epochs: {detector.estimator_.n_iter_}, random state: {args.random_state}")
+    print(f"Score: {detector.score_by_} (lower is more abnormal)")
+    print(f"Threshold (offset_): {detector.offset_!r}")
+    print(
+        f"Training rows flagged as outliers: {flagged} of {n_rows} "
+        f"({flagged / n_rows:.1%})"
+    )
+    print(f"Wrote {args.model}")
+
+
+def _make_estimator(args):
+    """The model to fit, or None for the detector's default."""
+    if args.model_type == "vae" and args.latent_dim is None and args.max_epochs is None:
+        return None
+    model = AETransformer if args.model_type == "ae" else VAETransformer
+    params = {"max_epochs": args.max_epochs or _DEFAULT_EPOCHS}
+    if args.latent_dim is not None:
+        params["latent_dim"] = args.latent_dim
+    return model(**params)
+
+
+def run_score(args):
+    """``skvae anomaly score``: write each row's score and outlier flag."""
+    detector, train_columns = load_model(args.model)
+    X, columns = read_table(args.data, args.header)
+    _check_columns(
+        args.data, X.shape[1], columns, detector.n_features_in_, train_columns
+    )
+    try:
+        scores = detector.score_samples(X)
+    except (ValueError, TypeError) as exc:
+        raise CommandError(f"{args.data}: {_first_line(exc)}") from None
+    outliers = scores < detector.offset_  # what predict flags, without rescoring
+    lines = ["row,score,is_outlier\n"] + [
+        f"{row},{float(score)!r},{int(outlier)}\n"
+        for row, (score, outlier) in enumerate(zip(scores, outliers, strict=True))
+    ]
+    if args.output is None:
+        try:
+            sys.stdout.writelines(lines)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # The reader (e.g. ``head``) stopped early: not an error. Point stdout
+            # at devnull so that flushing it at exit does not fail again.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+    else:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="") as file:
+                file.writelines(lines)
+        except OSError as exc:
+            raise CommandError(
+                f"cannot write {args.output}: {exc.strerror or exc}"
+            ) from None
+    where = "" if args.output is None else f"; wrote {args.output}"
+    print(
+        f"Scored {len(X)} rows of {args.data}: {int(outliers.sum())} flagged as "
+        f"outliers{where}",
+        file=sys.stderr if args.output is None else sys.stdout,
+    )
+
+
+def _check_columns(path, n_columns, columns, n_expected, expected):
+    """Data columns must be the model's: same count, same names when both have them."""
+    if n_columns != n_expected:
+        raise CommandError(
+            f"{path} has {n_columns} columns but the model was fitted on {n_expected}"
+        )
+    if columns is None or expected is None:
+        return
+    for index, (name, want) in enumerate(zip(columns, expected, strict=True), 1):
+        if name != want:
+            raise CommandError(
+                f"{path}: column {index} is named {name!r} but the model was "
+                f"fitted with {want!r} there"
+            )
+
+
+def _first_line(exc):
+    """An estimator's message, cut to its first line (sklearn adds advice below)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+# -- tables ---------------------------------------------------------------------
+
+
+def read_table(path, header="auto"):
+    """Rows of a ``.npy`` or CSV table as floats, and its column names or None."""
+    _check_file(path)
+    if path.suffix.lower() == ".npy":
+        X, columns = _read_npy(path), None
+    else:
+        X, columns = _read_csv(path, header)
+    if len(X) == 0:
+        raise CommandError(f"{path} has no data rows")
+    return X, columns
+
+
+def _check_file(path):
+    if not path.exists():
+        raise CommandError(f"{path}: no such file")
+    if path.is_dir():
+        raise CommandError(f"{path} is a folder, not a file")
+
+
+def _read_npy(path):
+    try:
+        X = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError) as exc:
+        raise CommandError(f"{path} is not a readable .npy file: {exc}") from None
+    if not isinstance(X, np.ndarray):  # an .npz archive under an .npy name
+        raise CommandError(f"{path} is not a .npy file holding one array")
+    if X.ndim != 2:
+        raise CommandError(
+            f"{path} holds a {X.ndim}-D array of shape {X.shape}; expected a 2-D "
+            "table (rows x columns)"
+        )
+    if X.dtype.kind not in "biuf":
+        raise CommandError(f"{path} holds {X.dtype} values, not numbers")
+    return X
+
+
+def _read_csv(path, header):
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as file:
+            return _parse_csv(path, csv.reader(file), header)
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise CommandError(f"{path} is not a UTF-8 text file: {exc}") from None
+
+
+def _parse_csv(path, reader, header):
+    """Float rows and column names (or None) of a CSV file; blank lines skipped."""
+    columns, rows, n_cells = None, [], None
+    try:
+        for cells in reader:
+            if not any(cell.strip() for cell in cells):
+                continue
+            line = reader.line_num
+            if n_cells is None:
+                n_cells = len(cells)
+                if header == "yes" or (
+                    header == "auto" and not any(map(_is_number, cells))
+                ):
+                    columns = [cell.strip() for cell in cells]
+                    continue
+            if len(cells) != n_cells:
+                raise CommandError(
+                    f"{path}: line {line} has {len(cells)} cells, expected {n_cells}"
+                )
+            rows.append(
+                [_number(path, line, i, cell) for i, cell in enumerate(cells, 1)]
+            )
+    except csv.Error as exc:
+        raise CommandError(f"{path}, line {reader.line_num}: {exc}") from None
+    return np.array(rows, dtype=np.float64).reshape(len(rows), n_cells or 0), columns
+
+
+def _is_number(cell):
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _number(path, line, column, cell):
+    try:
+        return float(cell)
+    except ValueError:
+        raise CommandError(
+            f"{path}: line {line}, column {column}: {cell!r} is not a number"
+        ) from None
+
+
+# -- model files ----------------------------------------------------------------
+
+
+def _check_destination(path):
+    """Fail before a long fit when the model could not be written afterwards."""
+    if path.is_dir():
+        raise CommandError(f"cannot write model to {path}: it is a folder")
+    if not path.parent.is_dir():
+        raise CommandError(
+            f"cannot write model to {path}: {path.parent} is not a folder"
+        )
+
+
+def _save_model(path, detector, columns):
+    """Pickle the model beside ``path``, then rename: never a half-written file."""
+    model = {
+        "format": MODEL_FORMAT,
+        "version": __version__,
+        "detector": detector,
+        "columns": columns,
+    }
+    # Beside the target, so the rename stays on one file system and is atomic.
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as file:
+            pickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise CommandError(
+            f"cannot write model to {path}: {exc.strerror or exc}"
+        ) from None
+
+
+def load_model(path):
+    """The fitted detector and training column names (or None) saved at ``path``."""
+    _check_file(path)
+    try:
+        with open(path, "rb") as file:
+            model = pickle.load(file)
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
+    # Unpickling arbitrary bytes fails with almost any exception type.
+    except Exception:
+        model = None
+    if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
+        raise CommandError(f"{path} is not a model saved by 'skvae anomaly fit'")
+    if model.get("version") != __version__:
+        print(
+            f"{path} was saved by skvae {model.get('version')}; this is skvae "
+            f"{__version__}",
+            file=sys.stderr,
+        )
+    return model["detector"], model.get("columns")

@@ -1,0 +1,321 @@
+"""Tests for ``skvae anomaly fit`` and ``skvae anomaly score``."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+from skvae import AETransformer, VAETransformer
+from skvae._anomaly_cli import load_model
+from skvae._cli import main
+
+FAST = ["--max-epochs", "2", "--latent-dim", "2"]
+COLUMNS = ["a", "b", "c", "d"]
+OUTLIERS = [7, 23, 51]
+FOLDER = object()  # marks a case whose input is a folder
+
+
+def _data():
+    X = np.random.RandomState(0).normal(size=(60, 4))
+    X[OUTLIERS] += 8
+    return X
+
+
+def _csv(X, header=None):
+    lines = [",".join(header)] if header else []
+    lines += [",".join(repr(value) for value in row) for row in X.tolist()]
+    return "\n".join(lines) + "\n"
+
+
+def _write(path, content):
+    """Write ``content`` to ``path``: text, bytes, an array, a folder or nothing."""
+    if content is FOLDER:
+        path.mkdir()
+    elif isinstance(content, np.ndarray):
+        np.save(path, content)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
+        path.write_text(content)
+    return path
+
+
+def _table(tmp_path, kind, X=None):
+    X = _data() if X is None else X
+    if kind == "npy":
+        return _write(tmp_path / "train.npy", X)
+    header = COLUMNS if kind == "csv-header" else None
+    return _write(tmp_path / "train.csv", _csv(X, header) + "\n\n")
+
+
+def _fit(capsys, train, model, *options):
+    assert main(["anomaly", "fit", str(train), "--model", str(model), *options]) == 0
+    return capsys.readouterr().out
+
+
+def _score(capsys, model, data, *options):
+    assert main(["anomaly", "score", str(model), str(data), *options]) == 0
+    return capsys.readouterr()
+
+
+def _parse(text):
+    lines = text.splitlines()
+    assert lines[0] == "row,score,is_outlier"
+    rows = [line.split(",") for line in lines[1:]]
+    return (
+        np.array([int(row) for row, _, _ in rows]),
+        np.array([float(score) for _, score, _ in rows]),
+        np.array([int(flag) for _, _, flag in rows]),
+    )
+
+
+def _error(capsys, argv):
+    """Run ``argv``, expect status 1, return the one-line message."""
+    assert main(argv) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+    lines = captured.err.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("skvae: error: ")
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """A model fitted on a CSV with a header, shared by the scoring-error tests."""
+    folder = tmp_path_factory.mktemp("fitted")
+    train = _table(folder, "csv-header")
+    model = folder / "model.pkl"
+    argv = ["anomaly", "fit", str(train), "--model", str(model), *FAST]
+    assert main(argv) == 0
+    return model
+
+
+@pytest.mark.parametrize("kind", ["csv-header", "csv-plain", "npy"])
+def test_fit_then_score_flags_the_planted_outliers(kind, tmp_path, capsys):
+    """Fit, then score: one line per row, the planted rows lowest, the model's own."""
+    X = _data()
+    train = _table(tmp_path, kind, X)
+    model = tmp_path / "model.pkl"
+
+    summary = _fit(capsys, train, model, *FAST)
+    assert "60 rows x 4 features" in summary
+    assert "Score: likelihood" in summary
+    assert "Threshold (offset_): " in summary
+    assert "Training rows flagged as outliers: " in summary
+    assert f"Wrote {model}" in summary
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pkl", train.name]
+
+    first = _score(capsys, model, train)
+    rows, scores, flags = _parse(first.out)
+    assert "Scored 60 rows" in first.err
+    np.testing.assert_array_equal(rows, np.arange(60))
+    assert set(flags) <= {0, 1}
+    assert sorted(np.argsort(scores)[: len(OUTLIERS)]) == OUTLIERS
+    detector, columns = load_model(model)
+    assert columns == (COLUMNS if kind == "csv-header" else None)
+    np.testing.assert_array_equal(scores, detector.score_samples(X))
+    np.testing.assert_array_equal(flags, detector.predict(X) == -1)
+    assert _score(capsys, model, train).out == first.out
+
+
+@pytest.mark.parametrize(
+    "options, model_type, estimator",
+    [
+        ([], VAETransformer, None),
+        (["--model-type", "ae", "--max-epochs", "2"], AETransformer, (2, 2)),
+        (["--latent-dim", "3"], VAETransformer, (3, 10)),
+    ],
+)
+def test_fit_builds_the_requested_model(
+    options, model_type, estimator, tmp_path, capsys
+):
+    """No model options keep the detector's default; others build the model."""
+    model = tmp_path / "model.pkl"
+    _fit(capsys, _table(tmp_path, "npy"), model, *options)
+
+    detector, _ = load_model(model)
+    assert type(detector.estimator_) is model_type
+    if estimator is None:
+        assert detector.estimator is None
+    else:
+        params = detector.estimator.get_params()
+        assert (params["latent_dim"], params["max_epochs"]) == estimator
+
+
+def test_fit_is_repeatable_and_seeded_by_random_state(tmp_path, capsys):
+    """Two fits with the default seed give the same scores; another seed does not."""
+    train = _table(tmp_path, "npy")
+    outputs = []
+    for name, options in [("a", []), ("b", []), ("c", ["--random-state", "1"])]:
+        _fit(capsys, train, tmp_path / name, *FAST, *options)
+        outputs.append(_score(capsys, tmp_path / name, train).out)
+
+    assert outputs[0] == outputs[1]
+    assert outputs[0] != outputs[2]
+
+
+def test_contamination_flags_that_fraction_of_the_training_rows(tmp_path, capsys):
+    """--contamination 0.1 flags about 6 of 60 training rows."""
+    train = _table(tmp_path, "npy")
+    model = tmp_path / "model.pkl"
+
+    summary = _fit(capsys, train, model, *FAST, "--contamination", "0.1")
+    _, _, flags = _parse(_score(capsys, model, train).out)
+
+    assert 5 <= flags.sum() <= 7
+    assert f"flagged as outliers: {flags.sum()} of 60" in summary
+
+
+def test_score_writes_the_same_csv_to_a_file(fitted, tmp_path, capsys):
+    """-o writes what stdout gets, and stdout only says where it went."""
+    data = _table(tmp_path, "csv-header")
+    out = tmp_path / "scores.csv"
+
+    to_stdout = _score(capsys, fitted, data).out
+    captured = _score(capsys, fitted, data, "-o", str(out))
+
+    assert out.read_text() == to_stdout
+    assert captured.out.startswith("Scored 60 rows")
+    assert f"wrote {out}" in captured.out
+
+
+@pytest.mark.parametrize("kind", ["csv-plain", "npy"])
+def test_score_without_header_checks_only_the_column_count(
+    kind, fitted, tmp_path, capsys
+):
+    """A table without names is scored by a model fitted on named columns."""
+    rows, _, _ = _parse(_score(capsys, fitted, _table(tmp_path, kind)).out)
+    assert len(rows) == 60
+
+
+def test_header_yes_takes_the_first_row_as_names(tmp_path, capsys):
+    """--header yes reads a numeric first row as column names, not data."""
+    train = _write(tmp_path / "train.csv", _csv(_data()))
+    summary = _fit(capsys, train, tmp_path / "m", *FAST, "--header", "yes")
+    assert "59 rows x 4 features" in summary
+
+
+def test_header_no_reads_the_first_row_as_data(tmp_path, capsys):
+    """--header no reads a row of names as data, which is not numeric."""
+    train = _write(tmp_path / "train.csv", _csv(_data(), COLUMNS))
+    argv = ["anomaly", "fit", str(train), "--model", str(tmp_path / "m")]
+    line = _error(capsys, [*argv, "--header", "no"])
+    assert "train.csv: line 1, column 1: 'a' is not a number" in line
+
+
+RAGGED = "a,b,c,d\n" + "1,2,3,4\n" * 5 + "1,2,3\n"
+TEXT = "1,2,3,4\n" * 4 + "1,abc,3,4\n"
+BAD_TRAINING = [
+    ("missing.csv", None, "missing.csv: no such file"),
+    ("folder.csv", FOLDER, "folder.csv is a folder, not a file"),
+    ("empty.csv", "", "empty.csv has no data rows"),
+    ("header.csv", "a,b,c,d\n", "header.csv has no data rows"),
+    ("ragged.csv", RAGGED, "ragged.csv: line 7 has 3 cells, expected 4"),
+    ("text.csv", TEXT, "text.csv: line 5, column 2: 'abc' is not a number"),
+    ("mixed.csv", "a,1,2,3\n1,2,3,4\n", "mixed.csv: line 1, column 1: 'a' is"),
+    ("nan.csv", "1,2,3,4\n1,nan,3,4\n", "nan.csv: Input X contains NaN"),
+    ("inf.npy", np.array([[1.0, np.inf]]), "inf.npy: Input X contains infinity"),
+    ("flat.npy", np.ones(5), "flat.npy holds a 1-D array"),
+    ("cube.npy", np.ones((2, 3, 4)), "cube.npy holds a 3-D array"),
+    ("words.npy", np.array([["a", "b"]]), "words.npy holds <U1 values, not"),
+    ("fake.npy", "1,2\n3,4\n", "fake.npy is not a readable .npy file"),
+    ("none.npy", np.empty((0, 4)), "none.npy has no data rows"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, content, message", BAD_TRAINING, ids=[case[0] for case in BAD_TRAINING]
+)
+def test_fit_reports_a_bad_training_file_in_one_line(
+    name, content, message, tmp_path, capsys
+):
+    """A bad training table exits 1 with one line naming the file; no model."""
+    train = _write(tmp_path / name, content)
+    model = tmp_path / "model.pkl"
+
+    line = _error(capsys, ["anomaly", "fit", str(train), "--model", str(model)])
+
+    assert message in line
+    assert not model.exists()
+
+
+BAD_DATA = [
+    ("missing.csv", None, "missing.csv: no such file"),
+    ("wide.csv", "1,2,3,4,5\n", "wide.csv has 5 columns but the model was fitted"),
+    ("narrow.npy", np.ones((3, 2)), "narrow.npy has 2 columns but the model"),
+    ("renamed.csv", "a,x,c,y\n1,2,3,4\n", "renamed.csv: column 2 is named 'x'"),
+    ("nan.csv", "1,2,3,4\nnan,2,3,4\n", "nan.csv: Input X contains NaN"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, content, message", BAD_DATA, ids=[case[0] for case in BAD_DATA]
+)
+def test_score_reports_a_bad_data_file_in_one_line(
+    name, content, message, fitted, tmp_path, capsys
+):
+    """Data the model cannot score exits 1 with one line naming the file."""
+    data = _write(tmp_path / name, content)
+    assert message in _error(capsys, ["anomaly", "score", str(fitted), str(data)])
+
+
+BAD_MODELS = [
+    ("missing.pkl", None, "missing.pkl: no such file"),
+    ("folder.pkl", FOLDER, "folder.pkl is a folder"),
+    ("empty.pkl", "", "empty.pkl is not a model saved by 'skvae anomaly fit'"),
+    ("text.pkl", "1,2,3,4\n", "text.pkl is not a model saved by"),
+    ("other.pkl", pickle.dumps({"format": "other"}), "other.pkl is not a model"),
+    ("list.pkl", pickle.dumps([1, 2]), "list.pkl is not a model saved by"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, content, message", BAD_MODELS, ids=[case[0] for case in BAD_MODELS]
+)
+def test_score_reports_a_bad_model_file_in_one_line(
+    name, content, message, fitted, tmp_path, capsys
+):
+    """Anything but a saved model exits 1 with one line naming the file."""
+    model = _write(tmp_path / name, content)
+    data = fitted.parent / "train.csv"
+    assert message in _error(capsys, ["anomaly", "score", str(model), str(data)])
+
+
+@pytest.mark.parametrize("target", ["folder", "under-a-file/out", "no-folder/out"])
+@pytest.mark.parametrize("command", ["fit", "score"])
+def test_unwritable_output_is_a_one_line_error(
+    command, target, fitted, tmp_path, capsys
+):
+    """A model or scores path that cannot be written exits 1 naming it."""
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "under-a-file").write_text("")
+    path = tmp_path / target
+    data = fitted.parent / "train.csv"
+    if command == "fit":
+        argv = ["anomaly", "fit", str(data), "--model", str(path), *FAST]
+    else:
+        argv = ["anomaly", "score", str(fitted), str(data), "-o", str(path)]
+
+    line = _error(capsys, argv)
+
+    assert "cannot write" in line
+    assert str(path) in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "under-a-file"]
+
+
+def test_bad_contamination_is_a_usage_error(tmp_path, capsys):
+    """--contamination outside (0, 0.5] is refused before any file is read."""
+    argv = ["anomaly", "fit", "x.csv", "--model", "m", "--contamination", "0.7"]
+    assert main(argv) == 2
+    assert "in (0, 0.5], got '0.7'" in capsys.readouterr().err
+
+
+def test_anomaly_help_explains_both_commands(capsys):
+    """``skvae anomaly --help`` names fit and score and warns about pickles."""
+    assert main(["anomaly", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "fit train a detector" in text
+    assert "score score the rows" in text
+    assert "pickles: load only models from trusted sources" in text
