@@ -95,11 +95,14 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     Ranking by likelihood is usually far better than by squared error: the
     likelihood weighs each feature by how predictable it is and adds how
     unusual the latent code is (the KL term of the ELBO). On five ADBench
-    datasets the default detector reaches a mean ROC-AUC of about 0.84 against
+    datasets the default detector reaches a mean ROC-AUC of 0.83 against
     0.88 for :class:`~sklearn.ensemble.IsolationForest`; see
     ``benchmarks/README.md``. Flexible models fitted for long on contaminated
     rows learn clusters of outliers and then rank them as normal, which is why
-    the default trains for only 10 epochs.
+    the default trains for only 10 epochs. When the training rows are clean
+    (novelty detection), train longer: a ``VAETransformer(latent_dim=8,
+    max_epochs=50)`` fitted on the digits without the 7s ranks unseen 7s at
+    ROC-AUC 0.95, against 0.84 for ``IsolationForest``.
 
     Examples
     --------

@@ -1,0 +1,363 @@
+"""Unsupervised anomaly-detection benchmark of skvae's outlier detector.
+
+ADBench-style protocol (Han et al. 2022, "ADBench: Anomaly Detection Benchmark"):
+each method is fitted on all rows of a dataset without labels and scores the same
+rows; the labels are used only to compute ROC-AUC and average precision.
+
+Run from anywhere::
+
+    python benchmarks/anomaly.py
+
+A standalone script: the test suite never imports or runs it.
+"""
+
+import argparse
+import inspect
+import json
+import os
+import platform
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.decomposition import PCA
+from sklearn.ensemble import IsolationForest
+from sklearn.metrics import average_precision_score, roc_auc_score
+from sklearn.preprocessing import StandardScaler
+
+import skvae
+from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA_DIR = (REPO / ".." / "shared" / "data" / "anomaly").resolve()
+DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "anomaly.json"
+DEFAULT_MARKDOWN = REPO / "benchmarks" / "results" / "anomaly.md"
+
+PROTOCOL = (
+    "Unsupervised, ADBench-style: X is standardised with StandardScaler fitted on "
+    "all rows; each method is fitted on all rows without labels and scores all "
+    "rows; the anomaly score is -score_samples (pyod: decision_function, where "
+    "higher is already more abnormal); ROC-AUC (roc_auc_score) and average "
+    "precision (average_precision_score) against y (1 = outlier). Fit and score "
+    "times are time.perf_counter around fit and around scoring all rows. Every "
+    "method runs once per seed, the deterministic PCA ones included (their std is "
+    "0); the seed goes to random_state. Table entries are mean ± sample std over "
+    "seeds; the mean row averages over datasets within each seed, then gives mean "
+    "± std of those per-seed averages."
+)
+
+
+def skvae_and_sklearn_methods():
+    """Factories ``seed -> estimator`` for the methods that are always run."""
+    return {
+        "skvae VAE (likelihood)": lambda seed: AutoencoderOutlierDetector(
+            random_state=seed
+        ),
+        # The default detector trains for 10 epochs; this shows what longer
+        # training (about 2,500 optimiser steps) does to the ranking.
+        "skvae VAE, max_epochs=auto": lambda seed: AutoencoderOutlierDetector(
+            VAETransformer(max_epochs="auto"), random_state=seed
+        ),
+        "skvae AE (reconstruction)": lambda seed: AutoencoderOutlierDetector(
+            AETransformer(max_epochs=10), score_by="reconstruction", random_state=seed
+        ),
+        # Two components, the autoencoders' default latent size.
+        "PCA reconstruction": lambda seed: AutoencoderOutlierDetector(
+            PCA(n_components=2), score_by="reconstruction"
+        ),
+        "PCA likelihood": lambda seed: AutoencoderOutlierDetector(PCA(n_components=2)),
+        "IsolationForest": lambda seed: IsolationForest(random_state=seed),
+        "distance to the mean": lambda seed: DistanceToMean(),
+    }
+
+
+class DistanceToMean:
+    """Baseline: squared distance of a standardised row from the mean (origin)."""
+
+    def fit(self, X):
+        return self
+
+    def score_samples(self, X):
+        return -np.square(X).sum(axis=1)
+
+
+def pyod_methods():
+    """Factories for pyod's VAE and AutoEncoder, or an empty dict without pyod."""
+    try:
+        from pyod.models.auto_encoder import AutoEncoder
+        from pyod.models.vae import VAE
+    except ImportError:
+        print("pyod is not installed: skipping pyod VAE and pyod AutoEncoder.")
+        return {}
+
+    def make(cls):
+        # pyod's defaults, except the seed (so runs vary with it like the other
+        # methods) and its progress output; the signatures differ between pyod
+        # versions, so pass only what the constructor takes.
+        accepted = inspect.signature(cls).parameters
+
+        def build(seed):
+            wanted = {"random_state": seed, "verbose": 0}
+            return cls(**{k: v for k, v in wanted.items() if k in accepted})
+
+        return build
+
+    return {"pyod VAE": make(VAE), "pyod AutoEncoder": make(AutoEncoder)}
+
+
+def anomaly_scores(estimator, X):
+    """Scores where higher is more abnormal."""
+    if type(estimator).__module__.startswith("pyod"):
+        return np.asarray(estimator.decision_function(X), dtype=float).ravel()
+    return -estimator.score_samples(X)
+
+
+def run_one(make, X, y, seed):
+    """Fit, score and evaluate one method on one dataset with one seed."""
+    estimator = make(seed)
+    start = time.perf_counter()
+    estimator.fit(X)
+    fit_time = time.perf_counter() - start
+    start = time.perf_counter()
+    scores = anomaly_scores(estimator, X)
+    score_time = time.perf_counter() - start
+    if not np.all(np.isfinite(scores)):
+        raise ValueError(f"{np.sum(~np.isfinite(scores))} non-finite scores")
+    return {
+        "seed": seed,
+        "roc_auc": float(roc_auc_score(y, scores)),
+        "average_precision": float(average_precision_score(y, scores)),
+        "fit_time_s": fit_time,
+        "score_time_s": score_time,
+    }
+
+
+def load_datasets(data_dir):
+    """(name, X, y) for every .npz file in ``data_dir``, sorted by name."""
+    paths = sorted(data_dir.glob("*.npz")) if data_dir.is_dir() else []
+    datasets = []
+    for path in paths:
+        with np.load(path) as data:
+            datasets.append((path.stem, data["X"], data["y"].astype(int).ravel()))
+    return datasets
+
+
+def machine(threads):
+    """Where and with what the benchmark ran."""
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": threads,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "sklearn": sklearn.__version__,
+        "skvae": skvae.__version__,
+        "numpy": np.__version__,
+    }
+
+
+def spread(values):
+    """Mean and sample standard deviation (0 for a single value)."""
+    values = np.asarray(values, dtype=float)
+    std = values.std(ddof=1) if values.size > 1 else 0.0
+    return float(values.mean()), float(std)
+
+
+def summarise(datasets, methods, seeds):
+    """Per-method averages over datasets; None where any run failed."""
+    means = {}
+    for method in methods:
+        runs = [entry["results"][method] for entry in datasets]
+        if any("error" in run for seed_runs in runs for run in seed_runs):
+            means[method] = None
+            continue
+        summary = {}
+        for metric in ("roc_auc", "average_precision", "fit_time_s", "score_time_s"):
+            per_seed = [
+                np.mean([seed_runs[i][metric] for seed_runs in runs])
+                for i in range(len(seeds))
+            ]
+            summary[metric], summary[metric + "_std_over_seeds"] = spread(per_seed)
+        means[method] = summary
+    return means
+
+
+def cell(runs, metric, fmt):
+    """One table entry: mean +- std over seeds, or "failed"."""
+    if any("error" in run for run in runs):
+        return "failed"
+    mean, std = spread([run[metric] for run in runs])
+    return fmt(mean, std)
+
+
+def table(report, metric, fmt, bold_mean=True):
+    """Markdown table: datasets as rows, methods as columns, then a mean row."""
+    methods = report["methods"]
+    lines = [
+        "| dataset | " + " | ".join(methods) + " |",
+        "|---|" + "---:|" * len(methods),
+    ]
+    for entry in report["datasets"]:
+        row = [cell(entry["results"][m], metric, fmt) for m in methods]
+        lines.append(f"| {entry['name']} | " + " | ".join(row) + " |")
+    row = []
+    for method in methods:
+        summary = report["means"][method]
+        if summary is None:
+            row.append("n/a")
+            continue
+        text = fmt(summary[metric], summary[metric + "_std_over_seeds"])
+        row.append(f"**{text}**" if bold_mean else text)
+    lines.append("| **mean** | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def score_fmt(mean, std):
+    return f"{mean:.3f} ± {std:.3f}"
+
+
+def seconds_fmt(mean, std):
+    return f"{mean:.3f}"
+
+
+def markdown(report):
+    """The results file: ROC-AUC, average-precision and fit-time tables."""
+    m = report["machine"]
+    about = (
+        f"Machine: {m['platform']}, {m['processor']}, {m['cpu_count']} CPUs, "
+        f"torch threads {m['torch_threads']}; Python {m['python']}, torch "
+        f"{m['torch']}, scikit-learn {m['sklearn']}, skvae {m['skvae']}, numpy "
+        f"{m['numpy']}. Seeds {report['seeds']}. Fitting and scoring "
+        f"took {report['wall_time_s']:.0f} s in all (startup excluded).\n\n"
+        f"Command: `{report['command']}`"
+    )
+    datasets = ", ".join(
+        f"{d['name']} ({d['n_rows']} × {d['n_features']}, "
+        f"{100 * d['outlier_fraction']:.1f}% outliers)"
+        for d in report["datasets"]
+    )
+    parts = [
+        "# Anomaly detection benchmark",
+        about,
+        f"Datasets: {datasets}.",
+        f"Protocol: {report['protocol']}",
+    ]
+    parts += [f"Note: {note}" for note in report["notes"]]
+    parts += [
+        "## ROC-AUC (mean ± std over seeds)",
+        table(report, "roc_auc", score_fmt),
+        "## Average precision (mean ± std over seeds)",
+        table(report, "average_precision", score_fmt),
+        "## Fit time (mean seconds per fit)",
+        table(report, "fit_time_s", seconds_fmt, bold_mean=False),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def print_summary(report):
+    """One line per method: means over datasets."""
+    print()
+    print(f"{'method':<28} {'ROC-AUC':>8} {'AP':>8} {'fit s':>8} {'score s':>8}")
+    for method in report["methods"]:
+        summary = report["means"][method]
+        if summary is None:
+            print(f"{method:<28} {'(a run failed: no mean)':>36}")
+            continue
+        print(
+            f"{method:<28} {summary['roc_auc']:>8.3f} "
+            f"{summary['average_precision']:>8.3f} "
+            f"{summary['fit_time_s']:>8.2f} {summary['score_time_s']:>8.3f}"
+        )
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="folder of .npz files with X (n, d) and y (1 = outlier)",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN)
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    datasets = load_datasets(args.data_dir)
+    if not datasets:
+        problem = "no .npz files in" if args.data_dir.is_dir() else "no folder"
+        print(f"error: {problem} {args.data_dir}", file=sys.stderr)
+        sys.exit(1)
+    torch.set_num_threads(args.threads)
+    script = Path(__file__).resolve().relative_to(REPO)
+    command = shlex.join(["python", str(script)] + sys.argv[1:])
+    methods = {**skvae_and_sklearn_methods(), **pyod_methods()}
+
+    start_all = time.perf_counter()
+    results = []
+    for name, X, y in datasets:
+        X = StandardScaler().fit_transform(X)
+        entry = {
+            "name": name,
+            "n_rows": int(X.shape[0]),
+            "n_features": int(X.shape[1]),
+            "outlier_fraction": float(y.mean()),
+            "results": {},
+        }
+        for method, make in methods.items():
+            runs = []
+            for seed in args.seeds:
+                try:
+                    run = run_one(make, X, y, seed)
+                except Exception as exc:  # one failure must not end the benchmark
+                    run = {"seed": seed, "error": f"{type(exc).__name__}: {exc}"}
+                    print(
+                        f"{name:<16} {method:<28} seed={seed} FAILED {run['error']}",
+                        flush=True,
+                    )
+                else:
+                    print(
+                        f"{name:<16} {method:<28} seed={seed} "
+                        f"AUC={run['roc_auc']:.3f} AP={run['average_precision']:.3f} "
+                        f"fit={run['fit_time_s']:.2f}s "
+                        f"score={run['score_time_s']:.3f}s",
+                        flush=True,
+                    )
+                runs.append(run)
+            entry["results"][method] = runs
+        results.append(entry)
+
+    notes = []
+    if not any(method.startswith("pyod") for method in methods):
+        notes.append("pyod is not installed, so its VAE and AutoEncoder were not run.")
+    report = {
+        "machine": machine(args.threads),
+        "command": command,
+        "protocol": PROTOCOL,
+        "seeds": args.seeds,
+        "methods": list(methods),
+        "notes": notes,
+        "datasets": results,
+        "means": summarise(results, methods, args.seeds),
+        "wall_time_s": time.perf_counter() - start_all,
+    }
+    print_summary(report)
+
+    for path in (args.output, args.markdown):
+        path.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    args.markdown.write_text(markdown(report))
+    print(f"\nwrote {args.output} and {args.markdown}")
+
+
+if __name__ == "__main__":
+    main()
