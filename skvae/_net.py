@@ -8,7 +8,7 @@ import math
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 from torch import nn
 
 from .nn import elbo, gaussian_kl_per_dim
@@ -105,6 +105,17 @@ class KLWarmup(Callback):
         net.criterion_.beta = self.weight_ if training else self.beta
 
 
+class QuietPrintLog(PrintLog):
+    """skorch's ``PrintLog``, minus building the epoch's table when nothing is printed.
+
+    skorch's formats the table every epoch even with ``verbose=0``.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        if net.verbose:
+            super().on_epoch_end(net, **kwargs)
+
+
 class AutoencoderNet(NeuralNet):
     """A NeuralNet whose criterion scores the module's output alone (no target).
 
@@ -121,6 +132,21 @@ class AutoencoderNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.input_mean = input_mean
         self.input_scale = input_scale
+
+    @property
+    def _default_callbacks(self):
+        return [
+            (name, QuietPrintLog() if name == "print_log" else callback)
+            for name, callback in super()._default_callbacks
+        ]
+
+    def _set_training(self, training=True):
+        # skorch calls this before every batch, and Module.train walks every layer:
+        # skip the walk when the module and criterion are already in that mode.
+        modules = [getattr(self, f"{name}_") for name in self._modules + self._criteria]
+        if all(m.training == training for m in modules if isinstance(m, nn.Module)):
+            return
+        super()._set_training(training)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         prefix = "train" if training else "valid"
