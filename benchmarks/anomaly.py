@@ -13,23 +13,19 @@ A standalone script: the test suite never imports or runs it.
 
 import argparse
 import inspect
-import json
-import os
-import platform
 import shlex
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import sklearn
 import torch
+from _harness import machine, write_json
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.preprocessing import StandardScaler
 
-import skvae
 from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -144,21 +140,6 @@ def load_datasets(data_dir):
         with np.load(path) as data:
             datasets.append((path.stem, data["X"], data["y"].astype(int).ravel()))
     return datasets
-
-
-def machine(threads):
-    """Where and with what the benchmark ran."""
-    return {
-        "platform": platform.platform(),
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": threads,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "sklearn": sklearn.__version__,
-        "skvae": skvae.__version__,
-        "numpy": np.__version__,
-    }
 
 
 def spread(values):
@@ -340,7 +321,7 @@ def main(argv=None):
     if not any(method.startswith("pyod") for method in methods):
         notes.append("pyod is not installed, so its VAE and AutoEncoder were not run.")
     report = {
-        "machine": machine(args.threads),
+        "machine": machine(),
         "command": command,
         "protocol": PROTOCOL,
         "seeds": args.seeds,
@@ -352,9 +333,8 @@ def main(argv=None):
     }
     print_summary(report)
 
-    for path in (args.output, args.markdown):
-        path.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    write_json(args.output, report)
+    args.markdown.parent.mkdir(parents=True, exist_ok=True)
     args.markdown.write_text(markdown(report))
     print(f"\nwrote {args.output} and {args.markdown}")
 

@@ -48,6 +48,17 @@ def _non_numeric_columns(X):
     return f"; non-numeric columns: {', '.join(map(str, names))}" if len(names) else ""
 
 
+def discard_fitted_state(estimator):
+    """Delete the fitted attributes (``name_``) of ``estimator``: unfitted again.
+
+    A failed fit calls this, so it never leaves a model that looks fitted.
+    """
+    for name in [
+        k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")
+    ]:
+        delattr(estimator, name)
+
+
 class _BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
 ):
@@ -126,7 +137,7 @@ class _BaseAutoencoder(
             self._initialize(X)
             self._train(X, self._n_epochs(len(X)))
         except BaseException:
-            self._discard_fitted_state()
+            discard_fitted_state(self)
             raise
         return self
 
@@ -154,14 +165,14 @@ class _BaseAutoencoder(
             X = self._validate_X(X, reset=first_call)
         except BaseException:
             if first_call:
-                self._discard_fitted_state()
+                discard_fitted_state(self)
             raise
         try:
             if first_call:
                 self._initialize(X)
             self._train(X, 1)
         except BaseException:
-            self._discard_fitted_state()
+            discard_fitted_state(self)
             raise
         return self
 
@@ -231,12 +242,6 @@ class _BaseAutoencoder(
         batches = math.ceil(n_samples / self.batch_size)
         epochs = math.ceil(_AUTO_STEPS / batches)
         return min(max(epochs, _AUTO_EPOCHS_MIN), _AUTO_EPOCHS_MAX)
-
-    def _discard_fitted_state(self):
-        for name in [
-            k for k in vars(self) if k.endswith("_") and not k.startswith("__")
-        ]:
-            delattr(self, name)
 
     # -- validation -------------------------------------------------------------
 

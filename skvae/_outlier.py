@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._base import discard_fitted_state
 from ._sklearn import HasMethods, Interval, StrOptions, _fit_context, _set_random_states
 from ._vae import VAETransformer
 
@@ -163,19 +164,13 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
             The fitted detector.
         """
         # A failed (re)fit must not leave a model that looks fitted.
-        self._forget()
+        discard_fitted_state(self)
         try:
             self._fit(X)
         except BaseException:
-            self._forget()
+            discard_fitted_state(self)
             raise
         return self
-
-    _FITTED = ("estimator_", "score_by_", "error_scale_", "offset_")
-
-    def _forget(self):
-        for name in self._FITTED:
-            self.__dict__.pop(name, None)
 
     def _fit(self, X):
         estimator, score = self._check_estimator()

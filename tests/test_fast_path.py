@@ -35,12 +35,10 @@ def _rows(n=60, seed=0):
     return np.random.RandomState(seed).normal(size=(n, 4))
 
 
-@pytest.mark.parametrize("Estimator", [VAETransformer, AETransformer])
-def test_training_batches_train_and_validation_batches_evaluate(Estimator):
-    """Every training batch runs in train mode and every validation batch in eval."""
-    log = []
+def _estimator(Estimator, log):
+    """3 epochs in batches of 16 with a quarter of the rows held out."""
     encoder, decoder = _modules(log)
-    estimator = Estimator(
+    return Estimator(
         encoder=encoder,
         decoder=decoder,
         max_epochs=3,
@@ -48,6 +46,12 @@ def test_training_batches_train_and_validation_batches_evaluate(Estimator):
         validation_fraction=0.25,
         random_state=0,
     )
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, AETransformer])
+def test_training_batches_train_and_validation_batches_evaluate(Estimator):
+    """Every training batch runs in train mode and every validation batch in eval."""
+    estimator = _estimator(Estimator, [])
     # 45 training rows give batches of 16, 16 and 13; the 15 validation rows one.
     estimator.fit(_rows())
     estimator.partial_fit(_rows())
@@ -62,21 +66,10 @@ def test_training_batches_train_and_validation_batches_evaluate(Estimator):
 def test_shortcuts_give_the_same_model_as_skorch(Estimator, monkeypatch):
     """With skorch's own mode switching and PrintLog, fit gives identical weights."""
 
-    def fit():
-        encoder, decoder = _modules([])
-        return Estimator(
-            encoder=encoder,
-            decoder=decoder,
-            max_epochs=3,
-            batch_size=16,
-            validation_fraction=0.25,
-            random_state=0,
-        ).fit(_rows())
-
-    fast = fit()
+    fast = _estimator(Estimator, []).fit(_rows())
     monkeypatch.setattr(AutoencoderNet, "_set_training", NeuralNet._set_training)
     monkeypatch.setattr(QuietPrintLog, "on_epoch_end", PrintLog.on_epoch_end)
-    plain = fit()
+    plain = _estimator(Estimator, []).fit(_rows())
     for (name, a), (_, b) in zip(
         fast.module_.state_dict().items(),
         plain.module_.state_dict().items(),
