@@ -53,6 +53,14 @@ class AETransformer(_BaseAutoencoder):
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Reconstruction loss. ``"gaussian"`` is squared error with a learned scale
         per feature; ``"bernoulli"`` is cross-entropy, for data in [0, 1].
+    binarize : bool, default=False
+        Dynamic binarisation, for ``likelihood="bernoulli"``: each time a
+        training row is drawn into a batch, every value ``p`` in [0, 1] is
+        replaced by a fresh 0 or 1 that is 1 with probability ``p``, the usual
+        protocol for greyscale MNIST. The draws are seeded by ``random_state``;
+        the stored rows are not changed. Validation rows, :meth:`transform` and
+        :meth:`score_samples` use the values as given: binarise test rows once
+        yourself (e.g. ``rng.binomial(1, X)``) to score them as binary data.
     max_epochs : int or "auto", default="auto"
         Passes over the data. ``"auto"`` runs about 2,500 optimiser steps, with
         at least 10 and at most 500 epochs.
@@ -178,6 +186,7 @@ class AETransformer(_BaseAutoencoder):
         encoder=None,
         decoder=None,
         likelihood="gaussian",
+        binarize=False,
         max_epochs="auto",
         batch_size=128,
         lr=1e-3,
@@ -198,6 +207,7 @@ class AETransformer(_BaseAutoencoder):
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
+        self.binarize = binarize
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr

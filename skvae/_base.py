@@ -72,6 +72,7 @@ class _BaseAutoencoder(
         "encoder": [nn.Module, None],
         "decoder": [nn.Module, None],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "binarize": ["boolean"],
         "max_epochs": [
             Interval(Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -191,6 +192,10 @@ class _BaseAutoencoder(
         generator = torch.Generator().manual_seed(seed)
         module = build_module(self, X.shape[1], generator)
         net_class, net_kwargs = self._net_kwargs(seed)
+        # Dynamic binarisation draws from its own stream, kept across partial_fit.
+        self._binarize_generator_ = torch.Generator(device=self.device_).manual_seed(
+            seed + 2
+        )
         self.net_ = net_class(
             module=module,
             optimizer=torch.optim.Adam,
@@ -211,6 +216,11 @@ class _BaseAutoencoder(
         ).initialize()
 
     def _train(self, X, epochs):
+        if self.binarize and self.likelihood != "bernoulli":
+            raise ValueError(
+                "binarize=True draws 0/1 values for a Bernoulli model; it needs "
+                f"likelihood='bernoulli', got likelihood={self.likelihood!r}."
+            )
         rows = torch.as_tensor(self._standardize(X), dtype=torch.float32)
         train, valid = split_rows(self, rows.to(self.device_))
         net = self.net_
@@ -222,6 +232,11 @@ class _BaseAutoencoder(
             max_epochs=epochs,
             verbose=self.verbose,
             train_split=None if valid is None else predefined_split(valid),
+        )
+        # Read by get_iterator each epoch; skorch's set_params refuses iterator
+        # parameters on an initialised net, so set the attribute itself.
+        net.iterator_train__binarize_generator = (
+            self._binarize_generator_ if self.binarize else None
         )
         # Layers of the user's modules (e.g. dropout) may draw from torch's global
         # generator: give them a forked one seeded from random_state instead.

@@ -18,14 +18,25 @@ class TensorBatches:
     """Iterate over ``batch_size`` slices of ``dataset.tensors[0]``.
 
     With ``shuffle=True`` the rows are permuted once per epoch using ``generator``.
-    The last batch may be smaller; there is always at least one batch.
+    With a ``binarize_generator`` (on the rows' device), each batch is a fresh 0/1
+    draw that is 1 with probability the value (dynamic binarisation); the stored
+    rows are never changed. The last batch may be smaller; there is always at
+    least one batch.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        generator=None,
+        binarize_generator=None,
+    ):
         self.X = dataset.tensors[0]
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
+        self.binarize_generator = binarize_generator
 
     def __len__(self):
         return math.ceil(len(self.X) / self.batch_size)
@@ -36,6 +47,8 @@ class TensorBatches:
             order = torch.randperm(len(X), generator=self.generator)
             X = X[order.to(X.device)]
         for batch in X.split(self.batch_size):
+            if self.binarize_generator is not None:
+                batch = torch.bernoulli(batch, generator=self.binarize_generator)
             yield batch, None
 
 

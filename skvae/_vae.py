@@ -64,6 +64,14 @@ class VAETransformer(_BaseAutoencoder):
         Observation model. ``"gaussian"`` is for real-valued data and learns a
         variance per feature, so scores are log-densities in the data's units;
         ``"bernoulli"`` is for data in [0, 1] such as pixel intensities.
+    binarize : bool, default=False
+        Dynamic binarisation, for ``likelihood="bernoulli"``: each time a
+        training row is drawn into a batch, every value ``p`` in [0, 1] is
+        replaced by a fresh 0 or 1 that is 1 with probability ``p``, the usual
+        protocol for greyscale MNIST. The draws are seeded by ``random_state``;
+        the stored rows are not changed. Validation rows, :meth:`transform` and
+        :meth:`score_samples` use the values as given: binarise test rows once
+        yourself (e.g. ``rng.binomial(1, X)``) to score them as binary data.
     beta : float, default=1.0
         Weight of the KL term in the training loss (beta-VAE). It does not enter
         :meth:`score_samples`, so models trained with different ``beta`` compare
@@ -243,6 +251,7 @@ class VAETransformer(_BaseAutoencoder):
         encoder=None,
         decoder=None,
         likelihood="gaussian",
+        binarize=False,
         beta=1.0,
         max_epochs="auto",
         batch_size=128,
@@ -267,6 +276,7 @@ class VAETransformer(_BaseAutoencoder):
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
+        self.binarize = binarize
         self.beta = beta
         self.max_epochs = max_epochs
         self.batch_size = batch_size
