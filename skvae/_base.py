@@ -38,6 +38,12 @@ from .nn import summarize
 # the digits, 2000 steps at lr=1e-3 reach within 0.1-0.3 nats of 5000 steps.
 _AUTO_STEPS = 2500
 _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 500
+# Inference runs in chunks of at least batch_size rows, otherwise of up to this many
+# rows and values of the widest input or output: large enough that the per-chunk
+# overhead vanishes on small networks (a 64-feature table infers 3 to 5 times
+# faster than in chunks of 128 rows), small enough that memory stays bounded and a
+# chunk's activations stay in cache (narrow tables slow down past 8192 rows).
+_INFERENCE_ROWS, _INFERENCE_VALUES = 4096, 2**18
 
 
 def _non_numeric_columns(X):
@@ -329,24 +335,39 @@ class _BaseAutoencoder(
     def _n_features_out(self):
         return self.module_.latent_dim
 
-    def _map_batches(self, A, fn):
-        """Concatenate ``fn(module, batch_tensor, batch_rows)`` over batches of ``A``.
+    def _inference_rows(self, width):
+        """Rows per inference chunk for arrays of ``width`` columns."""
+        budget = _INFERENCE_VALUES // max(width, self.n_features_in_)
+        return max(self.batch_size, min(_INFERENCE_ROWS, budget))
+
+    def _map_batches(self, A, fn, *, share=False):
+        """Stack ``fn(module, chunk_tensor, chunk_rows)`` over chunks of rows of ``A``.
 
         Runs in ``A``'s precision: float64 input is computed with a float64 copy of
-        the module, so results do not depend on how rows are batched.
+        the module, so results do not depend on how rows are chunked. Memory beyond
+        the output is that of one chunk (see ``_inference_rows``). ``share=True``
+        lets the chunk tensors share memory with ``A``, for an ``fn`` that never
+        writes to them; otherwise they are copies.
         """
         dtype = torch.float64 if A.dtype == np.float64 else torch.float32
         module = self.module_
         if dtype != torch.float32:
             module = copy.deepcopy(module).to(dtype)
         module.eval()
-        chunks = []
+        step = self._inference_rows(A.shape[1])
+        # as_tensor shares a CPU array of the same dtype (it would warn on a
+        # read-only one); torch.tensor always copies.
+        make_tensor = torch.as_tensor if share and A.flags.writeable else torch.tensor
+        out = None
         with torch.inference_mode():
-            for start in range(0, len(A), self.batch_size):
-                rows = A[start : start + self.batch_size]
-                batch = torch.tensor(rows, dtype=dtype, device=self.device_)
-                chunks.append(fn(module, batch, rows).cpu().numpy())
-        return np.concatenate(chunks)
+            for start in range(0, len(A), step):
+                rows = A[start : start + step]
+                chunk = make_tensor(rows, dtype=dtype, device=self.device_)
+                result = fn(module, chunk, rows).cpu().numpy()
+                if out is None:
+                    out = np.empty((len(A), *result.shape[1:]), dtype=result.dtype)
+                out[start : start + len(rows)] = result
+        return out
 
     def _input_affine(self, dtype):
         """Standardisation offset and scale as tensors in ``dtype`` on the device."""
@@ -358,9 +379,12 @@ class _BaseAutoencoder(
     def _map_inputs(self, X, fn):
         """Like ``_map_batches`` but hands ``fn`` standardised rows."""
         shift, scale = self._input_affine(X.dtype)
-        return self._map_batches(
-            X, lambda module, x, rows: fn(module, (x - shift) / scale, rows)
-        )
+
+        def standardized(module, x, rows):
+            # The subtraction makes a new tensor (x may be X's memory): divide in place.
+            return fn(module, (x - shift).div_(scale), rows)
+
+        return self._map_batches(X, standardized, share=True)
 
     def transform(self, X):
         """Encode ``X`` into the latent space.

@@ -80,8 +80,10 @@ class VAETransformer(_BaseAutoencoder):
         Passes over the data. ``"auto"`` runs about 2,500 optimiser steps, with
         at least 10 and at most 500 epochs.
     batch_size : int, default=128
-        Rows per optimiser step (and per inference batch). Smaller datasets use
-        one batch of all rows.
+        Rows per optimiser step. Smaller datasets use one batch of all rows.
+        Inference runs in chunks of at least this many rows (more for narrow
+        rows: up to 4,096 rows and about 262,000 values a chunk), so its memory
+        beyond the output stays bounded.
     lr : float, default=1e-3
         Adam learning rate.
     lr_schedule : {"cosine", "plateau"}, default=None

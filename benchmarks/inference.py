@@ -1,0 +1,432 @@
+"""Inference speed and memory of skvae against a hand-written PyTorch loop.
+
+Two fitted ``VAETransformer`` models (one epoch each: only inference is timed):
+
+- *table*: standard normal rows with 64 features, hidden layers (64, 32), a 2-D
+  latent space and a Gaussian likelihood, the small-table use of the design;
+- *mnist-like*: uniform [0, 1] rows with 784 features, the classic MNIST MLP
+  784-400-20 with a Bernoulli likelihood.
+
+For each, ``transform``, ``inverse_transform`` and ``score_samples`` on float32
+rows are timed against a reference loop over the same module (``est.module_``):
+a float32 tensor held once, sliced into chunks under ``torch.inference_mode()``,
+the same maths as skvae (standardise with ``input_mean_`` / ``input_scale_``;
+``module.code``; ``likelihood.mean(decode(z)) * scale + shift``; the ELBO with
+``torch.randn`` noise), each chunk's output copied into one preallocated numpy
+array. The reference uses the rows per chunk that skvae uses internally
+(``est._inference_rows``: at least ``batch_size`` rows, otherwise up to 4096
+rows and 2**18 values; 4096 rows for the table, 334 for the mnist-like rows), so
+the ratio measures what the estimator adds: validation (a finiteness pass over
+the input), copies, and for ``score_samples`` its row-keyed deterministic noise.
+The reference's time over skvae's is the throughput ratio (>= 0.9 meets the
+target). The cases run interleaved in one process (the host flips between fast
+and slow modes) and are compared by their fastest rounds. For information only:
+skvae on float64 input (computed with a float64 copy of the module) against the
+float32 reference, and the reference in chunks of ``batch_size`` (128) rows,
+which is how skvae chunked inference before.
+
+Peak memory: a fresh Python process (this script with ``--memory-child``) fits
+the table model, makes 500k float32 rows, resets its peak resident set
+(``/proc/self/clear_refs``) and reads it (``VmHWM``) after one call; what the
+call adds over the resident set just before it must be the output plus a working
+set that does not grow with the number of rows.
+
+Run from anywhere::
+
+    python benchmarks/inference.py           # about 2 minutes on 2 cores
+    python benchmarks/inference.py --quick   # a smoke test, under a minute
+
+A standalone script: the test suite never imports or runs it.
+"""
+
+import argparse
+import gc
+import json
+import resource
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from _harness import interleaved, machine, ratio_table, write_json
+
+from skvae import VAETransformer
+from skvae.nn import elbo
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "inference.json"
+
+TARGET_RATIO = 0.9
+# A resident set that grew with n x hidden width would be 122 MiB at 500k rows and
+# width 64; the working set of a chunk of rows is a few MiB.
+TARGET_EXTRA_MIB = 32
+METHODS = ("transform", "inverse_transform", "score_samples")
+MIB = 2.0**20
+
+
+def models():
+    """The fitted setups: name -> (estimator settings, row maker)."""
+    return {
+        "table": (
+            {"latent_dim": 2, "hidden_dims": (64, 32), "likelihood": "gaussian"},
+            lambda rng, n: rng.standard_normal((n, 64), dtype=np.float32),
+        ),
+        "mnist-like": (
+            {"latent_dim": 20, "hidden_dims": (400,), "likelihood": "bernoulli"},
+            lambda rng, n: rng.random((n, 784), dtype=np.float32),
+        ),
+    }
+
+
+def fit_model(name, n_fit):
+    """A one-epoch estimator of setup ``name`` and its row maker."""
+    params, make_rows = models()[name]
+    X = make_rows(np.random.default_rng(1), n_fit)
+    estimator = VAETransformer(**params, max_epochs=1, batch_size=128, random_state=0)
+    return estimator.fit(X), make_rows
+
+
+# -- the hand-written reference ---------------------------------------------------
+
+
+def reference_maps(estimator, rows):
+    """Hand-written ``transform``, ``inverse_transform`` and ``score_samples``.
+
+    Each takes a float32 tensor and returns a numpy array, computing in chunks of
+    ``rows`` rows.
+    """
+    module = estimator.module_.eval()
+    shift = torch.from_numpy(estimator.input_mean_.astype(np.float32))
+    scale = torch.from_numpy(estimator.input_scale_.astype(np.float32))
+    log_scale = float(np.log(estimator.input_scale_).sum())
+    generator = torch.Generator().manual_seed(0)
+
+    def loop(data, step):
+        # Into one numpy array: at 50 MB, about 2x faster than torch.cat of chunks
+        # (numpy backs large arrays with huge pages; the list doubles the memory).
+        out = None
+        with torch.inference_mode():
+            for first in range(0, len(data), rows):
+                chunk = step(data[first : first + rows]).numpy()
+                if out is None:
+                    out = np.empty((len(data), *chunk.shape[1:]), dtype=chunk.dtype)
+                out[first : first + rows] = chunk
+        return out
+
+    def transform(data):
+        return loop(data, lambda x: module.code((x - shift) / scale))
+
+    def inverse_transform(data):
+        return loop(
+            data, lambda z: module.likelihood.mean(module.decode(z)) * scale + shift
+        )
+
+    def score(x):
+        x = (x - shift) / scale
+        eps = torch.randn(len(x), module.latent_dim, generator=generator)
+        out = module(x, eps)
+        return elbo(out.log_px_z, out.kl)
+
+    def score_samples(data):
+        return loop(data, score) - log_scale
+
+    return {
+        "transform": transform,
+        "inverse_transform": inverse_transform,
+        "score_samples": score_samples,
+    }
+
+
+# -- throughput -----------------------------------------------------------------
+
+
+def time_model(name, n_rows, n_fit, repeats):
+    """Interleaved timings of the three methods on one setup."""
+    estimator, make_rows = fit_model(name, n_fit)
+    X = make_rows(np.random.default_rng(2), n_rows)
+    inputs = {"transform": X, "score_samples": X}
+    inputs["inverse_transform"] = estimator.transform(X)
+    chunk_rows = estimator._inference_rows(estimator.n_features_in_)
+    reference = reference_maps(estimator, chunk_rows)
+    batch_reference = reference_maps(estimator, estimator.batch_size)
+    results = {}
+    for method in METHODS:
+        A = inputs[method]
+        A64, tensor = A.astype(np.float64), torch.from_numpy(A)
+        skvae_method = getattr(estimator, method)
+        check_agreement(method, skvae_method(A), reference[method](tensor))
+        cases = {
+            "reference": lambda f=reference[method], t=tensor: _discard(f(t)),
+            "skvae": lambda f=skvae_method, A=A: _discard(f(A)),
+            "skvae float64": lambda f=skvae_method, A=A64: _discard(f(A)),
+            "reference, batch_size chunks": (
+                lambda f=batch_reference[method], t=tensor: _discard(f(t))
+            ),
+        }
+        runs = interleaved(cases, repeats)
+        results[method] = {
+            "rows": n_rows,
+            "columns": A.shape[1],
+            "chunk_rows": chunk_rows,
+            "batch_size": estimator.batch_size,
+            "seconds": {c: [r["seconds"] for r in runs[c]] for c in runs},
+        }
+    return results
+
+
+def _discard(output):
+    # Keep no outputs across rounds: inverse_transform's are tens of MiB each.
+    return None
+
+
+def check_agreement(method, ours, theirs):
+    """skvae and the reference compute the same thing (scores: other noise)."""
+    if method == "score_samples":
+        if abs(ours.mean() - theirs.mean()) > 0.05 * abs(theirs.mean()) + 1.0:
+            raise RuntimeError(f"mean scores differ: {ours.mean()} vs {theirs.mean()}")
+    elif not np.allclose(ours, theirs, rtol=1e-4, atol=1e-4):
+        raise RuntimeError(f"{method}: skvae and the reference disagree")
+
+
+def summarise_times(name, method, result):
+    """Table row and summary of one method's interleaved timings."""
+    seconds = result["seconds"]
+    best = {case: min(times) for case, times in seconds.items()}
+    ratio = best["reference"] / best["skvae"]
+    ratio64 = best["reference"] / best["skvae float64"]
+    paired = [
+        r / s for r, s in zip(seconds["reference"], seconds["skvae"], strict=True)
+    ]
+    summary = {
+        "reference_s": best["reference"],
+        "skvae_s": best["skvae"],
+        "skvae_float64_s": best["skvae float64"],
+        "throughput_ratio": ratio,
+        "throughput_ratio_per_round": paired,
+        "float64_throughput_ratio": ratio64,
+        "reference_rows_per_s": result["rows"] / best["reference"],
+        "skvae_rows_per_s": result["rows"] / best["skvae"],
+        "batch_size_reference_rows_per_s": (
+            result["rows"] / best["reference, batch_size chunks"]
+        ),
+        "meets_target": ratio >= TARGET_RATIO,
+    }
+    row = {
+        "model": name,
+        "method": method,
+        "rows": result["rows"],
+        "chunk": result["chunk_rows"],
+        "ref krows/s": summary["reference_rows_per_s"] / 1e3,
+        "ref, batch_size chunks (info)": (
+            summary["batch_size_reference_rows_per_s"] / 1e3
+        ),
+        "skvae krows/s": summary["skvae_rows_per_s"] / 1e3,
+        "ratio": ratio,
+        "paired (median)": statistics.median(paired),
+        f">= {TARGET_RATIO}": "yes" if summary["meets_target"] else "NO",
+        "float64 ratio (info)": ratio64,
+    }
+    return row, summary
+
+
+# -- peak memory ------------------------------------------------------------------
+
+
+def measure_memory(method, n_rows, threads):
+    """Peak memory of one call on ``n_rows`` rows, in a fresh Python process."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--memory-child"]
+    command += [method, "--memory-rows", str(n_rows), "--threads", str(threads)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def _memory_child(method, n_rows):
+    """Fit the table model, then measure one call of ``method`` (in the child)."""
+    estimator, make_rows = fit_model("table", 2000)
+    X = make_rows(np.random.default_rng(2), n_rows)
+    A = estimator.transform(X) if method == "inverse_transform" else X
+    call = getattr(estimator, method)
+    call(A[:1000])  # threads and lazy state come to life outside the measure
+    gc.collect()
+    reset = _reset_peak()
+    before = _status_kib("VmRSS")
+    output = call(A)
+    peak = _status_kib("VmHWM") if reset else _maxrss_kib()
+    return {
+        "rows": n_rows,
+        "chunk_rows": estimator._inference_rows(estimator.n_features_in_),
+        "peak_reset": reset,
+        "rss_before_mib": before / 1024,
+        "peak_mib": peak / 1024,
+        "extra_mib": (peak - before) / 1024,
+        "input_mib": A.nbytes / MIB,
+        "output_mib": output.nbytes / MIB,
+        "n_x_width64_float32_mib": n_rows * 64 * 4 / MIB,
+    }
+
+
+def _reset_peak():
+    """Reset the process's peak resident set (Linux >= 4.0); False if impossible."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def _status_kib(field):
+    """A memory field of /proc/self/status (VmRSS: now, VmHWM: peak), in KiB."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _maxrss_kib():
+    # The peak over the child's life: fitting comes first on 2,000 rows only.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def summarise_memory(method, result):
+    """Table row of one memory measure; adds what lies beyond the output."""
+    beyond = result["extra_mib"] - result["output_mib"]
+    result["beyond_output_mib"] = beyond
+    result["meets_target"] = beyond <= TARGET_EXTRA_MIB
+    row = {
+        "method": method,
+        "rows": result["rows"],
+        "chunk": result["chunk_rows"],
+        "input MiB": result["input_mib"],
+        "output MiB": result["output_mib"],
+        "extra MiB": result["extra_mib"],
+        "beyond output MiB": beyond,
+        "n x 64 float32 MiB": result["n_x_width64_float32_mib"],
+        f"<= {TARGET_EXTRA_MIB}": "yes" if result["meets_target"] else "NO",
+    }
+    return row
+
+
+# -- the script ---------------------------------------------------------------------
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds")
+    parser.add_argument("--table-rows", type=int, default=None)
+    parser.add_argument("--mnist-rows", type=int, default=None)
+    parser.add_argument("--memory-rows", type=int, default=None)
+    parser.add_argument(
+        "--quick", action="store_true", help="small data, few rounds: a smoke test"
+    )
+    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser.add_argument("--memory-child", choices=METHODS, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    output = args.output if args.output.is_absolute() else REPO / args.output
+    quick = args.quick
+    repeats = args.repeats or (3 if quick else 7)
+    sizes = {
+        "table": args.table_rows or (50_000 if quick else 200_000),
+        "mnist-like": args.mnist_rows or (3_000 if quick else 30_000),
+    }
+    memory_rows = args.memory_rows or (100_000 if quick else 500_000)
+
+    torch.set_num_threads(args.threads)
+    if args.memory_child:
+        print(json.dumps(_memory_child(args.memory_child, memory_rows)))
+        return []
+    info = machine()
+    print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()))
+    print(
+        f"{repeats} interleaved rounds after a warm-up; float32 input; ratio = "
+        "fastest reference / fastest skvae (throughput; target >= "
+        f"{TARGET_RATIO}); the reference uses skvae's rows per chunk\n"
+    )
+
+    start = time.perf_counter()
+    rows, summary_rows, results = [], [], {}
+    for name, n_rows in sizes.items():
+        results[name] = time_model(name, n_rows, min(n_rows, 5_000), repeats)
+        for method, result in results[name].items():
+            row, summary = summarise_times(name, method, result)
+            result["summary"] = summary
+            rows.append(row)
+            case = f"{name} {method} ({n_rows} rows)"
+            summary_rows += [
+                {
+                    "case": case,
+                    "measure": "throughput vs torch loop",
+                    "value": summary["throughput_ratio"],
+                    "target": f">= {TARGET_RATIO}",
+                    "met": summary["meets_target"],
+                },
+                {
+                    "case": f"{case} (float64 input, info)",
+                    "measure": "throughput vs float32 torch loop",
+                    "value": summary["float64_throughput_ratio"],
+                    "target": "",
+                    "met": None,
+                },
+            ]
+    ratio_table(rows)
+
+    print(f"\npeak memory of one call on {memory_rows} table rows (fresh process)\n")
+    memory, memory_table = {}, []
+    for method in METHODS:
+        memory[method] = measure_memory(method, memory_rows, args.threads)
+        memory_table.append(summarise_memory(method, memory[method]))
+        summary_rows.append(
+            {
+                "case": f"table {method} ({memory_rows} rows)",
+                "measure": "extra memory beyond output (MiB)",
+                "value": memory[method]["beyond_output_mib"],
+                "target": f"<= {TARGET_EXTRA_MIB}",
+                "met": memory[method]["meets_target"],
+            }
+        )
+    ratio_table(memory_table)
+    elapsed = time.perf_counter() - start
+
+    write_json(
+        output,
+        {
+            "benchmark": "inference",
+            "command": shlex.join([Path(sys.executable).name, *sys.argv]),
+            "machine": info,
+            "settings": {
+                "repeats": repeats,
+                "threads": args.threads,
+                "rows": sizes,
+                "memory_rows": memory_rows,
+                "models": {name: params for name, (params, _) in models().items()},
+                "target_ratio": TARGET_RATIO,
+                "target_extra_mib": TARGET_EXTRA_MIB,
+            },
+            "protocol": (
+                "Per model and method, one untimed warm-up call of each case, then "
+                "`repeats` rounds of (reference, skvae, skvae float64), the order "
+                "reversed every other round; seconds are wall time of the whole "
+                "call. ratio: fastest reference over fastest skvae (throughput "
+                "ratio). The reference is a torch.inference_mode() loop over "
+                "est.module_ on a float32 tensor, in chunks of skvae's rows per "
+                "chunk. Memory: in a fresh process, VmHWM after the call (peak "
+                "reset just before) minus VmRSS just before it."
+            ),
+            "results": results,
+            "memory": memory,
+            "summary": summary_rows,
+            "elapsed_s": elapsed,
+        },
+    )
+    print(f"\nwrote {output} ({elapsed:.0f} s)")
+    return summary_rows
+
+
+if __name__ == "__main__":
+    main()
