@@ -200,6 +200,16 @@ def main(argv=None):
         },
     )
     print(f"\nwrote {output} ({elapsed:.0f} s)")
+    return [
+        {
+            "case": name,
+            "measure": "epoch time skvae / reference",
+            "value": result["summary"]["epoch_ratio"],
+            "target": f"<= {TARGET_EPOCH_RATIO}",
+            "met": result["summary"]["meets_target"],
+        }
+        for name, result in results.items()
+    ]
 
 
 if __name__ == "__main__":
