@@ -75,7 +75,11 @@ def row_normal_noise(X, n_draws, dim, seed, first_draw=0):
     -------
     ndarray of float64
     """
-    keys = row_keys(X, seed)
+    return keyed_normal_noise(row_keys(X, seed), n_draws, dim, first_draw)
+
+
+def keyed_normal_noise(keys, n_draws, dim, first_draw=0):
+    """``row_normal_noise`` from the rows' ``row_keys``, to hash rows only once."""
     start = first_draw * dim + 1
     counters = np.arange(start, start + n_draws * dim, dtype=np.uint64) * _GOLDEN
     bits = _mix64(keys[:, None] + counters[None, :])
@@ -84,4 +88,4 @@ def row_normal_noise(X, n_draws, dim, seed, first_draw=0):
     uniform = bits.astype(np.float64)
     uniform += 0.5
     uniform *= 2.0**-53
-    return ndtri(uniform, out=uniform).reshape(len(X), n_draws, dim)
+    return ndtri(uniform, out=uniform).reshape(len(keys), n_draws, dim)

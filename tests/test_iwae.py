@@ -7,7 +7,8 @@ from numpy.testing import assert_allclose
 from scipy.stats import multivariate_normal, norm
 from sklearn.decomposition import FactorAnalysis
 
-from skvae import VAETransformer, _vae
+from skvae import VAETransformer, _base, _vae
+from skvae._noise import row_keys
 from skvae.nn import VAE, importance_log_weights, importance_weighted_bound
 
 
@@ -82,7 +83,7 @@ def test_estimator_bound_is_at_least_the_elbo_of_its_own_draws(fitted):
     module = vae.module_.double()
     x = torch.from_numpy((X - vae.input_mean_) / vae.input_scale_)
     with torch.no_grad():
-        eps = vae._score_noise(X, 50, 2, x)
+        eps = vae._score_noise(row_keys(X, _vae._SCORE_SEED), 50, 2, x)
         mean_log_w = importance_log_weights(module, x, eps).mean(dim=1).numpy()
     vae.module_.float()
     per_row = mean_log_w - np.log(vae.input_scale_).sum()
@@ -115,21 +116,27 @@ def test_scores_are_deterministic_and_independent_of_batching(fitted):
 
 
 def test_draws_are_streamed_in_bounded_chunks(fitted, monkeypatch):
-    """k=1000 decodes at most _DECODED_ROWS rows per pass, same result as one pass."""
+    """k=1000 decodes about an inference chunk of rows per pass, encoding once,
+    with the same result as one pass."""
     vae, X = fitted
     vae.set_params(n_importance_samples=1000)
     passes = []
 
-    def recording(module, x, eps):
-        passes.append(eps.shape[0] * eps.shape[1])
-        return importance_log_weights(module, x, eps)
+    def recording(module, x, eps, posterior=None):
+        passes.append((eps.shape[0] * eps.shape[1], posterior is not None))
+        return importance_log_weights(module, x, eps, posterior=posterior)
 
     monkeypatch.setattr(_vae, "importance_log_weights", recording)
-    monkeypatch.setattr(_vae, "_DECODED_ROWS", 2000)
+    monkeypatch.setattr(_base, "_INFERENCE_VALUES", 1)
+    budget = vae._inference_rows(X.shape[1])
     chunked = vae.score_samples(X[:100])
-    assert max(passes) <= 2000 and len(passes) > 1
-    monkeypatch.setattr(_vae, "_DECODED_ROWS", 10**6)
+    assert max(rows for rows, _ in passes) <= budget and len(passes) > 1
+    assert all(encoded for _, encoded in passes)
+    passes.clear()
+    monkeypatch.setattr(_base, "_INFERENCE_VALUES", 10**9)
+    monkeypatch.setattr(_base, "_INFERENCE_ROWS", 10**6)
     assert_allclose(vae.score_samples(X[:100]), chunked, rtol=1e-12)
+    assert len(passes) == 1
     vae.set_params(n_importance_samples=1)
 
 
@@ -163,3 +170,16 @@ def test_bad_n_importance_samples_is_a_clear_error(bad):
     X = np.random.RandomState(0).normal(size=(20, 3))
     with pytest.raises(ValueError, match="n_importance_samples"):
         VAETransformer(n_importance_samples=bad, max_epochs=1).fit(X)
+
+
+def test_log_weights_accept_a_precomputed_posterior():
+    """Passing module.encode(x) gives the same weights as encoding inside."""
+    torch.manual_seed(0)
+    vae = VAE(n_features=5, latent_dim=2, hidden_dims=(8,)).eval()
+    x, eps = torch.randn(4, 5), torch.randn(4, 3, 2)
+    with torch.no_grad():
+        inside = importance_log_weights(vae, x, eps)
+        given = importance_log_weights(vae, x, eps, posterior=vae.encode(x))
+        shifted = importance_log_weights(vae, x, eps, posterior=vae.encode(x + 1))
+    assert torch.equal(inside, given)
+    assert not torch.allclose(inside, shifted)

@@ -14,7 +14,7 @@ __all__ = ["importance_log_weights", "importance_weighted_bound"]
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def importance_log_weights(module, x, eps):
+def importance_log_weights(module, x, eps, posterior=None):
     """``log p(x, z_j) - log q(z_j | x)`` for draws ``z_j = mean + std * eps_j``.
 
     Parameters
@@ -25,6 +25,9 @@ def importance_log_weights(module, x, eps):
         Input rows.
     eps : Tensor of shape (n, k, latent_dim)
         Standard normal noise, ``k`` draws per row.
+    posterior : Posterior, default=None
+        ``module.encode(x)`` when already computed, so that draws made in
+        several calls encode the rows once.
 
     Returns
     -------
@@ -40,7 +43,7 @@ def importance_log_weights(module, x, eps):
     torch.Size([3, 4])
     """
     n, k, latent_dim = eps.shape
-    mean, logvar = module.encode(x)
+    mean, logvar = module.encode(x) if posterior is None else posterior
     z = mean[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * eps
     loc = module.decode(z.reshape(n * k, latent_dim))
     rows = x[:, None, :].expand(n, k, x.shape[1]).reshape(n * k, -1)
