@@ -8,6 +8,7 @@ their minima, never against timings taken at another moment.
 import json
 import os
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -53,6 +54,36 @@ def interleaved(cases, repeats, warmup=1):
             value = cases[name]()
             runs[name].append({"seconds": time.perf_counter() - start, "value": value})
     return runs
+
+
+def reference_epoch(
+    module, optimizer, rows, batch_size, generator=None, binarize=False
+):
+    """One epoch of the hand-written loop the benchmarks compare skvae against.
+
+    A shuffled copy of the tensor ``rows`` cut into slices; per slice (with
+    ``binarize``, a fresh 0/1 draw of it), one noise draw, the negative ELBO of the
+    ``skvae.nn.VAE`` ``module`` and an optimiser step. Draws come from
+    ``generator`` (torch's global one when None). Returns the wall time in seconds.
+    """
+    start = time.perf_counter()
+    module.train()
+    shuffled = rows[torch.randperm(len(rows), generator=generator)]
+    for x in shuffled.split(batch_size):
+        if binarize:
+            x = torch.bernoulli(x, generator=generator)
+        eps = torch.randn(len(x), module.latent_dim, generator=generator)
+        out = module(x, eps)
+        loss = -(out.log_px_z - out.kl).mean()
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+    return time.perf_counter() - start
+
+
+def epoch_median(durations):
+    """Median epoch duration, leaving out the first (warm-up) epoch."""
+    return statistics.median(durations[1:] if len(durations) > 1 else durations)
 
 
 def write_json(path, payload):

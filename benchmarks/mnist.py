@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _harness import machine, ratio_table, write_json
+from _harness import machine, ratio_table, reference_epoch, write_json
 from skorch.callbacks import Callback
 from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
@@ -125,19 +125,14 @@ class ReferenceLoop:
 
     def epoch(self):
         """Train one epoch; return its wall time in seconds."""
-        start = time.perf_counter()
-        module, optimizer, generator = self.module, self.optimizer, self.generator
-        module.train()
-        shuffled = self.rows[torch.randperm(len(self.rows), generator=generator)]
-        for x in shuffled.split(BATCH_SIZE):
-            x = torch.bernoulli(x, generator=generator)
-            eps = torch.randn(len(x), LATENT_DIM, generator=generator)
-            out = module(x, eps)
-            loss = -(out.log_px_z - out.kl).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        return time.perf_counter() - start
+        return reference_epoch(
+            self.module,
+            self.optimizer,
+            self.rows,
+            BATCH_SIZE,
+            generator=self.generator,
+            binarize=True,
+        )
 
 
 class Interleave(Callback):

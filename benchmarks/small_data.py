@@ -24,7 +24,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _harness import interleaved, machine, ratio_table, write_json
+from _harness import (
+    epoch_median,
+    interleaved,
+    machine,
+    ratio_table,
+    reference_epoch,
+    write_json,
+)
 from sklearn.datasets import load_digits
 
 from skvae import VAETransformer
@@ -68,25 +75,7 @@ def fit_reference(X, epochs):
     module = VAE(X.shape[1], LATENT_DIM, hidden_dims=HIDDEN_DIMS, likelihood="gaussian")
     module.train()
     optimizer = torch.optim.Adam(module.parameters(), lr=LR)
-    durations = []
-    for _ in range(epochs):
-        start = time.perf_counter()
-        shuffled = rows[torch.randperm(len(rows))]
-        for first in range(0, len(shuffled), BATCH_SIZE):
-            x = shuffled[first : first + BATCH_SIZE]
-            eps = torch.randn(len(x), LATENT_DIM)
-            out = module(x, eps)
-            loss = -(out.log_px_z - out.kl).mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        durations.append(time.perf_counter() - start)
-    return durations
-
-
-def epoch_median(epochs):
-    """Median epoch duration, leaving out the first (warm-up) epoch."""
-    return statistics.median(epochs[1:] if len(epochs) > 1 else epochs)
+    return [reference_epoch(module, optimizer, rows, BATCH_SIZE) for _ in range(epochs)]
 
 
 def summarise(name, X, runs):
