@@ -5,7 +5,7 @@ run and writes its own JSON under ``benchmarks/results/``; this script runs them
 one after another in this process (nothing else should run on the machine
 meanwhile), collects their summary rows and writes
 ``benchmarks/results/summary.json``. On a 2-core machine the full run takes about
-25 minutes; ``--quick`` is a smoke test of a few minutes whose figures mean
+20 minutes; ``--quick`` is a smoke test of a few minutes whose figures mean
 little. ``--only`` picks benchmarks by name.
 
 Run from anywhere::
