@@ -86,6 +86,24 @@ def epoch_median(durations):
     return statistics.median(durations[1:] if len(durations) > 1 else durations)
 
 
+def summary_row(case, measure, value, *, at_most=None, at_least=None):
+    """One row of ``run_all``'s table: ``value`` against its target, if any."""
+    if at_most is not None:
+        target, met = f"<= {at_most}", value <= at_most
+    elif at_least is not None:
+        target, met = f">= {at_least}", value >= at_least
+    else:
+        target, met = "", None
+    met = None if met is None else bool(met)
+    return {
+        "case": case,
+        "measure": measure,
+        "value": float(value),
+        "target": target,
+        "met": met,
+    }
+
+
 def write_json(path, payload):
     """Write ``payload`` as indented JSON, creating the folder if needed."""
     path = Path(path)

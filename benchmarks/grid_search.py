@@ -60,7 +60,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import torch
-from _harness import interleaved, machine, ratio_table, write_json
+from _harness import interleaved, machine, ratio_table, summary_row, write_json
 from joblib.externals.loky import get_reusable_executor
 from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
@@ -267,17 +267,6 @@ def fastest(runs):
     return min(run["value"]["fit_s"] for run in runs)
 
 
-def row(case, measure, value, at_most=None):
-    """A summary row; ``at_most``: the target, none when None."""
-    return {
-        "case": case,
-        "measure": measure,
-        "value": float(value),
-        "target": "" if at_most is None else f"<= {at_most}",
-        "met": None if at_most is None else value <= at_most,
-    }
-
-
 def summarise(runs, probes):
     """Per-case table, summary rows and JSON summary."""
     values = {name: [run["value"] for run in case] for name, case in runs.items()}
@@ -298,11 +287,17 @@ def summarise(runs, probes):
                 "best beta": " ".join(str(v["best_beta"]) for v in case),
             }
         )
-        rows.append(row(f"GridSearchCV {name}", "wall time s (fastest round)", best))
+        rows.append(
+            summary_row(f"GridSearchCV {name}", "wall time s (fastest round)", best)
+        )
     for name, judged in (("n_jobs=2 cold", True), ("n_jobs=2 warm", False)):
         ratio = fastest(runs[name]) / serial
         target = TARGET_RATIO if judged else None
-        rows.append(row(f"GridSearchCV {name}", "wall time / n_jobs=1", ratio, target))
+        rows.append(
+            summary_row(
+                f"GridSearchCV {name}", "wall time / n_jobs=1", ratio, at_most=target
+            )
+        )
     worker_fits = [
         r
         for name in ("n_jobs=2 cold", "n_jobs=2 warm")
@@ -311,16 +306,16 @@ def summarise(runs, probes):
     ]
     most = max(max(r["torch_threads"], r["active_threads"] or 0) for r in worker_fits)
     rows.append(
-        row(
+        summary_row(
             "GridSearchCV n_jobs=2 worker fits",
             "torch threads used per fit (most)",
             most,
-            WORKER_THREADS,
+            at_most=WORKER_THREADS,
         )
     )
     for label, probe in probes["threadpoolctl"].items():
         rows.append(
-            row(
+            summary_row(
                 f"threadpool_limits(1), {label}",
                 "threads used by a fit inside the limit",
                 probe["inside"]["active_threads"] or 0,

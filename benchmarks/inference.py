@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _harness import interleaved, machine, ratio_table, write_json
+from _harness import interleaved, machine, ratio_table, summary_row, write_json
 
 from skvae import VAETransformer
 from skvae.nn import elbo
@@ -359,20 +359,17 @@ def main(argv=None):
             rows.append(row)
             case = f"{name} {method} ({n_rows} rows)"
             summary_rows += [
-                {
-                    "case": case,
-                    "measure": "throughput vs torch loop",
-                    "value": summary["throughput_ratio"],
-                    "target": f">= {TARGET_RATIO}",
-                    "met": summary["meets_target"],
-                },
-                {
-                    "case": f"{case} (float64 input, info)",
-                    "measure": "throughput vs float32 torch loop",
-                    "value": summary["float64_throughput_ratio"],
-                    "target": "",
-                    "met": None,
-                },
+                summary_row(
+                    case,
+                    "throughput vs torch loop",
+                    summary["throughput_ratio"],
+                    at_least=TARGET_RATIO,
+                ),
+                summary_row(
+                    f"{case} (float64 input, info)",
+                    "throughput vs float32 torch loop",
+                    summary["float64_throughput_ratio"],
+                ),
             ]
     ratio_table(rows)
 
@@ -382,13 +379,12 @@ def main(argv=None):
         memory[method] = measure_memory(method, memory_rows, args.threads)
         memory_table.append(summarise_memory(method, memory[method]))
         summary_rows.append(
-            {
-                "case": f"table {method} ({memory_rows} rows)",
-                "measure": "extra memory beyond output (MiB)",
-                "value": memory[method]["beyond_output_mib"],
-                "target": f"<= {TARGET_EXTRA_MIB}",
-                "met": memory[method]["meets_target"],
-            }
+            summary_row(
+                f"table {method} ({memory_rows} rows)",
+                "extra memory beyond output (MiB)",
+                memory[method]["beyond_output_mib"],
+                at_most=TARGET_EXTRA_MIB,
+            )
         )
     ratio_table(memory_table)
     elapsed = time.perf_counter() - start

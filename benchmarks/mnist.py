@@ -52,7 +52,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _harness import machine, ratio_table, reference_epoch, write_json
+from _harness import machine, ratio_table, reference_epoch, summary_row, write_json
 from skorch.callbacks import Callback
 from torch.nn import functional as F
 from torch.utils.flop_counter import FlopCounterMode
@@ -263,11 +263,11 @@ def run_architecture(architecture, X_train, X_test, args):
     }
     label = f"MNIST {architecture}"
     summary = [
-        _summary(
+        summary_row(
             label,
             "epoch time skvae / reference (paired median)",
             record["paired_epoch_ratio_median"],
-            TARGET_EPOCH_RATIO,
+            at_most=TARGET_EPOCH_RATIO,
         )
     ]
     table = {
@@ -293,22 +293,20 @@ def run_architecture(architecture, X_train, X_test, args):
         table[f"skvae e{args.epochs}/e3"] = long_run["skvae"]
         table[f"ref e{args.epochs}/e3"] = long_run["reference"]
         summary.append(
-            _summary(
+            summary_row(
                 label,
                 f"epoch {args.epochs} / epoch 3 time, skvae's over the reference's",
                 relative,
-                TARGET_LONG_RUN,
+                at_most=TARGET_LONG_RUN,
             )
         )
         summary.append(
-            {
-                "case": label,
-                "measure": f"epoch {args.epochs} / epoch 3 time, skvae (reference "
+            summary_row(
+                label,
+                f"epoch {args.epochs} / epoch 3 time, skvae (reference "
                 f"{long_run['reference']:.3f})",
-                "value": long_run["skvae"],
-                "target": "",
-                "met": None,
-            }
+                long_run["skvae"],
+            )
         )
 
     if args.k and callback.snapshots_:
@@ -318,12 +316,12 @@ def run_architecture(architecture, X_train, X_test, args):
         table["ref NLL"] = nll["reference_hand"]
         table["skvae NLL"] = nll["skvae_score_samples"]
         summary.append(
-            _summary(
+            summary_row(
                 label,
                 f"test NLL gap skvae - reference after {args.quality_epoch} "
                 f"epochs (nats; {nll['reference_hand']:.2f} reference)",
                 gap,
-                TARGET_NLL_GAP,
+                at_most=TARGET_NLL_GAP,
             )
         )
     return table, summary, record
@@ -344,16 +342,6 @@ def score_snapshots(estimator, reference, callback, X_test, args):
     nll["reference_hand"] = hand_iwae_nll(reference_module, X_test, args.k)
     nll.update(epoch=args.quality_epoch, k=args.k, n_test=len(X_test))
     return nll
-
-
-def _summary(case, measure, value, target):
-    return {
-        "case": case,
-        "measure": measure,
-        "value": value,
-        "target": f"<= {target}",
-        "met": bool(value <= target),
-    }
 
 
 def load_data(n_train, n_test):

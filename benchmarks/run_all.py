@@ -5,8 +5,9 @@ run and writes its own JSON under ``benchmarks/results/``; this script runs them
 one after another in this process (nothing else should run on the machine
 meanwhile), collects their summary rows and writes
 ``benchmarks/results/summary.json``. On a 2-core machine the full run takes about
-20 minutes; ``--quick`` is a smoke test of a few minutes whose figures mean
-little. ``--only`` picks benchmarks by name.
+20 minutes; ``--quick`` is a smoke test of a couple of minutes whose figures
+mean little, written to a temporary folder so the results are left alone.
+``--only`` picks benchmarks by name.
 
 Run from anywhere::
 
@@ -20,6 +21,7 @@ import argparse
 import importlib
 import shlex
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -34,8 +36,8 @@ BENCHMARKS = {
     "mnist": ("mnist", ["--architecture", "mlp", "--epochs", "30"], ["--quick"]),
     "mnist_conv": (
         "mnist",
-        ["--architecture", "conv", "--epochs", "10", "--output", "mnist_conv.json"],
-        ["--architecture", "conv", "--quick", "--output", "mnist_conv.json"],
+        ["--architecture", "conv", "--epochs", "10"],
+        ["--architecture", "conv", "--quick"],
     ),
     "inference": ("inference", [], ["--quick"]),
     "scaling": ("scaling", [], ["--quick"]),
@@ -49,18 +51,30 @@ def main(argv=None):
     parser.add_argument(
         "--only", nargs="+", choices=list(BENCHMARKS), default=list(BENCHMARKS)
     )
-    parser.add_argument("--output", type=Path, default=RESULTS / "summary.json")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=None,
+        help="folder for the JSON files (default: benchmarks/results, or a "
+        "temporary folder with --quick, so a smoke test never overwrites results)",
+    )
     args = parser.parse_args(argv)
+    results = args.results or (
+        Path(tempfile.gettempdir()) / "skvae-benchmarks-quick"
+        if args.quick
+        else RESULTS
+    )
 
     info = machine()
     rows, seconds = [], {}
     start = time.perf_counter()
     for name in args.only:
         module_name, full, quick = BENCHMARKS[name]
-        arguments = quick if args.quick else full
-        if "--output" in arguments:
-            at = arguments.index("--output") + 1
-            arguments = [*arguments[:at], str(RESULTS / arguments[at])]
+        arguments = [
+            *(quick if args.quick else full),
+            "--output",
+            str(results / f"{name}.json"),
+        ]
         print(f"\n=== {name}: {module_name}.py {shlex.join(arguments)}", flush=True)
         began = time.perf_counter()
         rows += importlib.import_module(module_name).main(arguments)
@@ -80,8 +94,9 @@ def main(argv=None):
             for row in rows
         ]
     )
+    output = results / "summary.json"
     write_json(
-        args.output,
+        output,
         {
             "benchmark": "run_all",
             "command": shlex.join([Path(sys.executable).name, *sys.argv]),
@@ -93,7 +108,7 @@ def main(argv=None):
             "table": table,
         },
     )
-    print(f"\nwrote {args.output}")
+    print(f"\nwrote {output}")
     return rows
 
 

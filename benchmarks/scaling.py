@@ -40,6 +40,7 @@ from _harness import (
     machine,
     ratio_table,
     reference_epoch,
+    summary_row,
     write_json,
 )
 
@@ -141,23 +142,20 @@ def summarise(sizes, runs):
         growth = best[method, large] / best[method, small]
         summary[f"{method}_growth"] = growth
         rows.append(
-            {
-                "case": f"scaling {method}",
-                "measure": f"per-sample epoch time {large} rows / {small} rows",
-                "value": growth,
-                "target": f"<= {TARGET_GROWTH}",
-                "met": growth <= TARGET_GROWTH,
-            }
+            summary_row(
+                f"scaling {method}",
+                f"per-sample epoch time {large} rows / {small} rows",
+                growth,
+                at_most=TARGET_GROWTH,
+            )
         )
     for n in sizes:
         rows.append(
-            {
-                "case": f"scaling {n} rows",
-                "measure": "per-sample epoch time skvae / reference",
-                "value": best["skvae", n] / best["reference", n],
-                "target": "",
-                "met": None,
-            }
+            summary_row(
+                f"scaling {n} rows",
+                "per-sample epoch time skvae / reference",
+                best["skvae", n] / best["reference", n],
+            )
         )
     return table, rows, summary
 

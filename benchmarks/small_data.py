@@ -30,6 +30,7 @@ from _harness import (
     machine,
     ratio_table,
     reference_epoch,
+    summary_row,
     write_json,
 )
 from sklearn.datasets import load_digits
@@ -190,13 +191,12 @@ def main(argv=None):
     )
     print(f"\nwrote {output} ({elapsed:.0f} s)")
     return [
-        {
-            "case": name,
-            "measure": "epoch time skvae / reference",
-            "value": result["summary"]["epoch_ratio"],
-            "target": f"<= {TARGET_EPOCH_RATIO}",
-            "met": result["summary"]["meets_target"],
-        }
+        summary_row(
+            name,
+            "epoch time skvae / reference",
+            result["summary"]["epoch_ratio"],
+            at_most=TARGET_EPOCH_RATIO,
+        )
         for name, result in results.items()
     ]
 
