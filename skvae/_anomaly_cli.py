@@ -5,7 +5,6 @@ table, fit or score, and save the model as a pickle.
 """
 
 import argparse
-import csv
 import os
 import pickle
 import sys
@@ -16,8 +15,10 @@ import numpy as np
 
 from . import __version__
 from ._ae import AETransformer
-from ._cli import CommandError, _positive_int, _seed
+from ._cli import _positive_int, _seed
+from ._commands import CommandError, check_file
 from ._outlier import _DEFAULT_EPOCHS, AutoencoderOutlierDetector
+from ._tables import read_table, write_scores
 from ._vae import VAETransformer
 
 MODEL_FORMAT = "skvae-anomaly-model"
@@ -214,27 +215,8 @@ def run_score(args):
     except (ValueError, TypeError) as exc:
         raise CommandError(f"{args.data}: {_first_line(exc)}") from None
     outliers = scores < detector.offset_  # what predict flags, without rescoring
-    lines = ["row,score,is_outlier\n"] + [
-        f"{row},{float(score)!r},{int(outlier)}\n"
-        for row, (score, outlier) in enumerate(zip(scores, outliers, strict=True))
-    ]
-    if args.output is None:
-        try:
-            sys.stdout.writelines(lines)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            # The reader (e.g. ``head``) stopped early: not an error. Point stdout
-            # at devnull so that flushing it at exit does not fail again.
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            return
-    else:
-        try:
-            with open(args.output, "w", encoding="utf-8", newline="") as file:
-                file.writelines(lines)
-        except OSError as exc:
-            raise CommandError(
-                f"cannot write {args.output}: {exc.strerror or exc}"
-            ) from None
+    if not write_scores(scores, outliers, args.output):
+        return
     where = "" if args.output is None else f"; wrote {args.output}"
     print(
         f"Scored {len(X)} rows of {args.data}: {int(outliers.sum())} flagged as "
@@ -262,99 +244,6 @@ def _check_columns(path, n_columns, columns, n_expected, expected):
 def _first_line(exc):
     """An estimator's message, cut to its first line (sklearn adds advice below)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-# -- tables ---------------------------------------------------------------------
-
-
-def read_table(path, header="auto"):
-    """Rows of a ``.npy`` or CSV table as floats, and its column names or None."""
-    _check_file(path)
-    if path.suffix.lower() == ".npy":
-        X, columns = _read_npy(path), None
-    else:
-        X, columns = _read_csv(path, header)
-    if len(X) == 0:
-        raise CommandError(f"{path} has no data rows")
-    return X, columns
-
-
-def _check_file(path):
-    if not path.exists():
-        raise CommandError(f"{path}: no such file")
-    if path.is_dir():
-        raise CommandError(f"{path} is a folder, not a file")
-
-
-def _read_npy(path):
-    try:
-        X = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
-        raise CommandError(f"{path} is not a readable .npy file: {exc}") from None
-    if not isinstance(X, np.ndarray):  # an .npz archive under an .npy name
-        raise CommandError(f"{path} is not a .npy file holding one array")
-    if X.ndim != 2:
-        raise CommandError(
-            f"{path} holds a {X.ndim}-D array of shape {X.shape}; expected a 2-D "
-            "table (rows x columns)"
-        )
-    if X.dtype.kind not in "biuf":
-        raise CommandError(f"{path} holds {X.dtype} values, not numbers")
-    return X
-
-
-def _read_csv(path, header):
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as file:
-            return _parse_csv(path, csv.reader(file), header)
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CommandError(f"{path} is not a UTF-8 text file: {exc}") from None
-
-
-def _parse_csv(path, reader, header):
-    """Float rows and column names (or None) of a CSV file; blank lines skipped."""
-    columns, rows, n_cells = None, [], None
-    try:
-        for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            line = reader.line_num
-            if n_cells is None:
-                n_cells = len(cells)
-                if header == "yes" or (
-                    header == "auto" and not any(map(_is_number, cells))
-                ):
-                    columns = [cell.strip() for cell in cells]
-                    continue
-            if len(cells) != n_cells:
-                raise CommandError(
-                    f"{path}: line {line} has {len(cells)} cells, expected {n_cells}"
-                )
-            rows.append(
-                [_number(path, line, i, cell) for i, cell in enumerate(cells, 1)]
-            )
-    except csv.Error as exc:
-        raise CommandError(f"{path}, line {reader.line_num}: {exc}") from None
-    return np.array(rows, dtype=np.float64).reshape(len(rows), n_cells or 0), columns
-
-
-def _is_number(cell):
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
-def _number(path, line, column, cell):
-    try:
-        return float(cell)
-    except ValueError:
-        raise CommandError(
-            f"{path}: line {line}, column {column}: {cell!r} is not a number"
-        ) from None
 
 
 # -- model files ----------------------------------------------------------------
@@ -393,7 +282,7 @@ def _save_model(path, detector, columns):
 
 def load_model(path):
     """The fitted detector and training column names (or None) saved at ``path``."""
-    _check_file(path)
+    check_file(path)
     try:
         with open(path, "rb") as file:
             model = pickle.load(file)

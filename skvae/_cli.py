@@ -5,12 +5,9 @@ import sys
 from pathlib import Path
 
 from . import __version__
+from ._commands import CommandError
 
 PROG = "skvae"
-
-
-class CommandError(Exception):
-    """A problem the user can fix; reported as one line, without a traceback."""
 
 
 def _positive_int(text):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._cli import CommandError
+from ._commands import CommandError
 
 
 @dataclass(frozen=True)
