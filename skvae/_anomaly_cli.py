@@ -5,27 +5,19 @@ table, fit or score, and save the model as a pickle.
 """
 
 import argparse
-import os
-import pickle
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
 from ._ae import AETransformer
 from ._cli import _positive_int, _seed
-from ._commands import CommandError, check_file
+from ._commands import CommandError
+from ._model_store import TRUST_WARNING, check_destination, load_model, save_model
 from ._outlier import _DEFAULT_EPOCHS, AutoencoderOutlierDetector
 from ._tables import read_table, write_scores
 from ._vae import VAETransformer
-
-MODEL_FORMAT = "skvae-anomaly-model"
-_TRUST = (
-    "Model files are pickles: load only models from trusted sources, as loading "
-    "one can run arbitrary code."
-)
 
 
 def add_anomaly_parser(commands):
@@ -38,7 +30,7 @@ def add_anomaly_parser(commands):
             "autoencoder on mostly normal rows of a table and saves it with its "
             "outlier threshold; 'score' writes each row's score (lower is more "
             "abnormal) and whether it is an outlier. Tables are .npy files "
-            "(2-D, numeric) or CSV files (any other extension). " + _TRUST
+            "(2-D, numeric) or CSV files (any other extension). " + TRUST_WARNING
         ),
     )
     actions = anomaly.add_subparsers(
@@ -51,7 +43,7 @@ def add_anomaly_parser(commands):
         description=(
             "Fit AutoencoderOutlierDetector to the rows of TRAIN, save it to "
             "--model and print a summary. Without --model-type ae, --latent-dim "
-            "or --max-epochs the detector's default VAE is used. " + _TRUST
+            "or --max-epochs the detector's default VAE is used. " + TRUST_WARNING
         ),
     )
     fit.add_argument("train", type=Path, metavar="TRAIN", help="training table")
@@ -116,7 +108,7 @@ def add_anomaly_parser(commands):
             "Write the CSV 'row,score,is_outlier' for the rows of DATA: row is the "
             "0-based index of the data row (a header not counted), score the "
             "detector's score_samples (lower is more abnormal), is_outlier 1 for "
-            "rows below the model's threshold, else 0. " + _TRUST
+            "rows below the model's threshold, else 0. " + TRUST_WARNING
         ),
     )
     score.add_argument(
@@ -160,7 +152,7 @@ def _contamination(text):
 
 def run_fit(args):
     """``skvae anomaly fit``: fit a detector to a table and save it."""
-    _check_destination(args.model)
+    check_destination(args.model)
     X, columns = read_table(args.train, args.header)
     detector = AutoencoderOutlierDetector(
         _make_estimator(args),
@@ -175,7 +167,7 @@ def run_fit(args):
         raise CommandError(f"{args.train}: {_first_line(exc)}") from None
     seconds = time.perf_counter() - start
     flagged = int(np.sum(detector.predict(X) == -1))
-    _save_model(args.model, detector, columns)
+    save_model(detector, args.model, columns=columns)
     n_rows, n_features = X.shape
     print(
         f"Fitted {type(detector.estimator_).__name__}"
@@ -244,59 +236,3 @@ def _check_columns(path, n_columns, columns, n_expected, expected):
 def _first_line(exc):
     """An estimator's message, cut to its first line (sklearn adds advice below)."""
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-# -- model files ----------------------------------------------------------------
-
-
-def _check_destination(path):
-    """Fail before a long fit when the model could not be written afterwards."""
-    if path.is_dir():
-        raise CommandError(f"cannot write model to {path}: it is a folder")
-    if not path.parent.is_dir():
-        raise CommandError(
-            f"cannot write model to {path}: {path.parent} is not a folder"
-        )
-
-
-def _save_model(path, detector, columns):
-    """Pickle the model beside ``path``, then rename: never a half-written file."""
-    model = {
-        "format": MODEL_FORMAT,
-        "version": __version__,
-        "detector": detector,
-        "columns": columns,
-    }
-    # Beside the target, so the rename stays on one file system and is atomic.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as file:
-            pickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CommandError(
-            f"cannot write model to {path}: {exc.strerror or exc}"
-        ) from None
-
-
-def load_model(path):
-    """The fitted detector and training column names (or None) saved at ``path``."""
-    check_file(path)
-    try:
-        with open(path, "rb") as file:
-            model = pickle.load(file)
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
-    # Unpickling arbitrary bytes fails with almost any exception type.
-    except Exception:
-        model = None
-    if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
-        raise CommandError(f"{path} is not a model saved by 'skvae anomaly fit'")
-    if model.get("version") != __version__:
-        print(
-            f"{path} was saved by skvae {model.get('version')}; this is skvae "
-            f"{__version__}",
-            file=sys.stderr,
-        )
-    return model["detector"], model.get("columns")
