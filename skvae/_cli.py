@@ -1,27 +1,20 @@
-"""Command-line interface: ``skvae demo`` and ``skvae anomaly``, thin over the API."""
+"""The ``skvae`` command line: argparse for ``skvae demo`` and ``skvae anomaly``.
+
+Parsing only; each command's work is in its own module (``_demo``, ``_anomaly``).
+"""
 
 import argparse
 import sys
 from pathlib import Path
 
 from . import __version__
+from ._anomaly import run_fit, run_score
 from ._commands import CommandError
+from ._demo import run_demo
+from ._model_store import TRUST_WARNING
+from ._outlier import _DEFAULT_EPOCHS
 
 PROG = "skvae"
-
-
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
-    return value
-
-
-def _seed(text):
-    value = int(text)
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be in [0, 2**32), got {text}")
-    return value
 
 
 def build_parser():
@@ -37,6 +30,13 @@ def build_parser():
         dest="command", metavar="COMMAND", title="commands", required=True
     )
 
+    _add_demo(commands)
+    _add_anomaly(commands)
+    return parser
+
+
+def _add_demo(commands):
+    """Add ``demo`` to ``commands``."""
     demo = commands.add_parser(
         "demo",
         help="train a 2-D VAE and an AE on digits and draw the classic pictures",
@@ -87,10 +87,121 @@ def build_parser():
     )
     demo.set_defaults(handler=run_demo)
 
-    from ._anomaly_cli import add_anomaly_parser  # it imports this module
 
-    add_anomaly_parser(commands)
-    return parser
+def _add_anomaly(commands):
+    """Add ``anomaly`` and its ``fit`` and ``score`` actions to ``commands``."""
+    anomaly = commands.add_parser(
+        "anomaly",
+        help="fit an autoencoder outlier detector to a table, then score rows",
+        description=(
+            "Outlier detection with AutoencoderOutlierDetector. 'fit' trains an "
+            "autoencoder on mostly normal rows of a table and saves it with its "
+            "outlier threshold; 'score' writes each row's score (lower is more "
+            "abnormal) and whether it is an outlier. Tables are .npy files "
+            "(2-D, numeric) or CSV files (any other extension). " + TRUST_WARNING
+        ),
+    )
+    actions = anomaly.add_subparsers(
+        dest="action", metavar="ACTION", title="actions", required=True
+    )
+
+    fit = actions.add_parser(
+        "fit",
+        help="train a detector on TRAIN and save it to --model",
+        description=(
+            "Fit AutoencoderOutlierDetector to the rows of TRAIN, save it to "
+            "--model and print a summary. Without --model-type ae, --latent-dim "
+            "or --max-epochs the detector's default VAE is used. " + TRUST_WARNING
+        ),
+    )
+    fit.add_argument("train", type=Path, metavar="TRAIN", help="training table")
+    fit.add_argument(
+        "--model",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="where to save the fitted model (a pickle), replacing any file there",
+    )
+    fit.add_argument(
+        "--model-type",
+        choices=["vae", "ae"],
+        default="vae",
+        help="vae: VAETransformer; ae: AETransformer (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--latent-dim",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="latent dimensions of the model (default: the model's, 2)",
+    )
+    fit.add_argument(
+        "--max-epochs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help=f"training epochs (default: {_DEFAULT_EPOCHS}); longer training "
+        "learns rare rows too and ranks them as normal",
+    )
+    fit.add_argument(
+        "--score-by",
+        choices=["auto", "likelihood", "reconstruction"],
+        default="auto",
+        help="rank rows by the model's log-likelihood or by minus the squared "
+        "reconstruction error; auto: likelihood (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--contamination",
+        type=_contamination,
+        default="auto",
+        metavar="{auto,FLOAT}",
+        help="expected fraction of outliers among the training rows, in (0, 0.5], "
+        "which sets the threshold; auto: Tukey's lower fence of the training "
+        "scores (default: %(default)s)",
+    )
+    fit.add_argument(
+        "--random-state",
+        type=_seed,
+        default=0,
+        metavar="SEED",
+        help="seeds the model's training, so runs are repeatable "
+        "(default: %(default)s)",
+    )
+    fit.set_defaults(handler=run_fit)
+
+    score = actions.add_parser(
+        "score",
+        help="score the rows of DATA with a saved model and flag outliers",
+        description=(
+            "Write the CSV 'row,score,is_outlier' for the rows of DATA: row is the "
+            "0-based index of the data row (a header not counted), score the "
+            "detector's score_samples (lower is more abnormal), is_outlier 1 for "
+            "rows below the model's threshold, else 0. " + TRUST_WARNING
+        ),
+    )
+    score.add_argument(
+        "model", type=Path, metavar="MODEL", help="model saved by 'skvae anomaly fit'"
+    )
+    score.add_argument(
+        "data", type=Path, metavar="DATA", help="table with the training's columns"
+    )
+    score.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=None,
+        metavar="OUT",
+        help="CSV file to write, replacing any file there (default: standard output)",
+    )
+    score.set_defaults(handler=run_score)
+    for action in (fit, score):
+        action.add_argument(
+            "--header",
+            choices=["auto", "yes", "no"],
+            default="auto",
+            help="whether the CSV's first row holds column names; auto: it does "
+            "when none of its cells is a number (default: %(default)s)",
+        )
 
 
 def main(argv=None):
@@ -100,8 +211,13 @@ def main(argv=None):
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version and usage errors
         return 0 if exc.code is None else exc.code
+    # Each command's options are its handler's keyword arguments.
+    options = vars(args)
+    handler = options.pop("handler")
+    for name in ("command", "action"):
+        options.pop(name, None)
     try:
-        args.handler(args)
+        handler(**options)
     except CommandError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return 1
@@ -111,28 +227,32 @@ def main(argv=None):
     return 0
 
 
-def _prepare_output_dir(path):
-    if path.exists() and not path.is_dir():
-        raise CommandError(f"output folder '{path}' exists and is not a folder")
+def _positive_int(text):
+    """An integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _seed(text):
+    """An integer seed in [0, 2**32), as numpy accepts."""
+    value = int(text)
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be in [0, 2**32), got {text}")
+    return value
+
+
+def _contamination(text):
+    """``auto`` or a float in (0, 0.5], the expected fraction of outliers."""
+    if text == "auto":
+        return text
     try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CommandError(
-            f"cannot create output folder '{path}': {exc.strerror or exc}"
-        ) from None
-
-
-def _save(figure, path):
-    try:
-        figure.savefig(path, dpi=100)
-    except OSError as exc:
-        raise CommandError(f"cannot write '{path}': {exc.strerror or exc}") from None
-    print(f"Wrote {path}")
-
-
-def run_demo(args):
-    """``skvae demo``: train on the chosen dataset and write the pictures."""
-    from ._demo import run_demo as demo
-
-    _prepare_output_dir(args.output_dir)
-    demo(args, lambda figure, name: _save(figure, args.output_dir / name))
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value <= 0.5:
+        raise argparse.ArgumentTypeError(
+            f"must be 'auto' or a number in (0, 0.5], got {text!r}"
+        )
+    return value

@@ -5,12 +5,26 @@ Each picture is a :mod:`skvae.plotting` Display drawn on a matplotlib ``Figure``
 """
 
 import contextlib
+import functools
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
+from ._ae import AETransformer
 from ._commands import CommandError
+from ._vae import VAETransformer
+from .callbacks import RecordReconstructions
+from .datasets import fetch_mnist
+from .plotting import (
+    InterpolationDisplay,
+    LatentGridDisplay,
+    LatentSpaceDisplay,
+    ReconstructionDisplay,
+    ReconstructionProgressDisplay,
+    SamplesDisplay,
+    TrainingCurvesDisplay,
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +73,6 @@ def load(dataset, data_home):
             random_state=DIGITS_SPLIT_SEED,
         )
         return (*split, (1, 8, 8))
-    from .datasets import fetch_mnist
-
     try:
         train = fetch_mnist(data_home=data_home, subset="train")
         test = fetch_mnist(data_home=data_home, subset="test")
@@ -83,14 +95,15 @@ def torch_threads(n):
         torch.set_num_threads(previous)
 
 
-def run_demo(args, save):
-    """Fit, report and draw; ``save(figure, name)`` writes each picture."""
-    from . import AETransformer, VAETransformer
-    from .callbacks import RecordReconstructions
+def run_demo(*, dataset, data_home, output_dir, max_epochs, random_state):
+    """``skvae demo``: fit on ``dataset``, report, write the pictures to ``output_dir``.
 
-    setup = SETUPS[args.dataset]
-    epochs = args.max_epochs or setup.max_epochs
-    X_train, X_test, y_train, y_test, image_shape = load(args.dataset, args.data_home)
+    ``max_epochs=None`` trains for the dataset's default number of epochs.
+    """
+    _prepare_output_dir(output_dir)
+    setup = SETUPS[dataset]
+    epochs = max_epochs or setup.max_epochs
+    X_train, X_test, y_train, y_test, image_shape = load(dataset, data_home)
     # One test image of each digit, reconstructed as training goes on.
     fixed = X_test[[np.flatnonzero(y_test == d)[0] for d in range(10)]]
     common = {
@@ -102,8 +115,8 @@ def run_demo(args, save):
         "max_epochs": epochs,
         "batch_size": setup.batch_size,
         "validation_fraction": VALIDATION_FRACTION,
-        "random_state": args.random_state,
-        "verbose": 2 if args.dataset == "mnist" else 0,
+        "random_state": random_state,
+        "verbose": 2 if dataset == "mnist" else 0,
     }
     vae = VAETransformer(
         **common,
@@ -111,7 +124,7 @@ def run_demo(args, save):
     )
     ae = AETransformer(**common)
     print(
-        f"Dataset: {args.dataset}, {len(X_train)} training images of "
+        f"Dataset: {dataset}, {len(X_train)} training images of "
         f"{'x'.join(map(str, image_shape))} pixels, epochs: {epochs}"
     )
     for name, model in (("VAE", vae), ("AE", ae)):
@@ -129,7 +142,29 @@ def run_demo(args, save):
         "AE held-out reconstruction log-likelihood: "
         f"{ae.score(X_test):.2f} nats per image"
     )
-    draw_pictures(vae, ae, X_train, X_test, y_test, fixed, args.random_state, save)
+    save = functools.partial(_save, output_dir)
+    draw_pictures(vae, ae, X_train, X_test, y_test, fixed, random_state, save)
+
+
+def _prepare_output_dir(path):
+    if path.exists() and not path.is_dir():
+        raise CommandError(f"output folder '{path}' exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CommandError(
+            f"cannot create output folder '{path}': {exc.strerror or exc}"
+        ) from None
+
+
+def _save(folder, figure, name):
+    """Write ``figure`` to ``folder / name`` as a PNG and say so."""
+    path = folder / name
+    try:
+        figure.savefig(path, dpi=100)
+    except OSError as exc:
+        raise CommandError(f"cannot write '{path}': {exc.strerror or exc}") from None
+    print(f"Wrote {path}")
 
 
 def _axes(ncols=1, size=(6.4, 5.6)):
@@ -141,16 +176,6 @@ def _axes(ncols=1, size=(6.4, 5.6)):
 
 def draw_pictures(vae, ae, X_train, X_test, y_test, fixed, seed, save):
     """Write the VAE's pictures and the AE-vs-VAE comparison."""
-    from .plotting import (
-        InterpolationDisplay,
-        LatentGridDisplay,
-        LatentSpaceDisplay,
-        ReconstructionDisplay,
-        ReconstructionProgressDisplay,
-        SamplesDisplay,
-        TrainingCurvesDisplay,
-    )
-
     figure, ax = _axes()
     LatentSpaceDisplay.from_estimator(vae, X_test, y_test, ax=ax)
     ax.set_title(f"VAE latent space of {len(X_test)} test images")

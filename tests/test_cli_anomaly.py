@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from skvae import AETransformer, VAETransformer
-from skvae._anomaly_cli import load_model
 from skvae._cli import main
+from skvae._model_store import load_model
 
 FAST = ["--max-epochs", "2", "--latent-dim", "2"]
 COLUMNS = ["a", "b", "c", "d"]
