@@ -1,87 +1,15 @@
-"""Tests for the ``skvae`` command line."""
+"""Tests for the ``skvae`` command line: arguments, help, exit statuses, dispatch."""
 
+import argparse
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-import torch
 
-from skvae._cli import main
-from skvae.datasets import _remote
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-DEMO_PICTURES = [
-    "latent_space.png",
-    "latent_space_cdf.png",
-    "reconstructions.png",
-    "latent_grid.png",
-    "interpolation.png",
-    "samples.png",
-    "training_curves.png",
-    "reconstruction_progress.png",
-    "ae_vs_vae_latent_space.png",
-    "ae_vs_vae_samples.png",
-]
-
-
-def _assert_pictures(out, stdout):
-    for name in DEMO_PICTURES:
-        data = (out / name).read_bytes()
-        assert data.startswith(PNG_SIGNATURE)
-        assert len(data) > 1000
-        assert f"Wrote {out / name}" in stdout
-
-
-def test_demo_writes_plots_and_reports_scores(tmp_path, capsys):
-    """A short demo run exits 0, writes every PNG and prints times and scores."""
-    out = tmp_path / "new" / "demo"
-    threads = torch.get_num_threads()
-
-    assert main(["demo", "--output-dir", str(out), "--max-epochs", "2"]) == 0
-
-    stdout = capsys.readouterr().out
-    _assert_pictures(out, stdout)
-    assert "Dataset: digits, 1437 training images of 1x8x8 pixels, epochs: 2" in stdout
-    assert "VAE fit time:" in stdout
-    assert "AE fit time:" in stdout
-    assert "Held-out score (mean ELBO):" in stdout
-    assert "Train score (mean ELBO):" in stdout
-    assert torch.get_num_threads() == threads
-
-
-def test_demo_on_mnist_trains_conv_models_and_writes_every_picture(
-    tiny_mnist, tmp_path, capsys
-):
-    """``--dataset mnist`` trains conv models on the files in --data-home."""
-    out = tmp_path / "out"
-    argv = ["demo", "--dataset", "mnist", "--data-home", str(tiny_mnist)]
-
-    assert main([*argv, "--output-dir", str(out), "--max-epochs", "1"]) == 0
-
-    captured = capsys.readouterr()
-    _assert_pictures(out, captured.out)
-    assert "Dataset: mnist, 40 training images of 1x28x28 pixels" in captured.out
-    assert "Training the conv VAE" in captured.out
-    assert "it/s" in captured.err  # the progress bar shows training is alive
-
-
-def test_demo_on_missing_mnist_is_a_one_line_error(tmp_path, capsys, monkeypatch):
-    """Missing MNIST files that cannot be downloaded give one line and status 1."""
-
-    def offline(url, timeout=None):
-        raise OSError("network is unreachable")
-
-    monkeypatch.setattr(_remote, "_urlopen", offline)
-    argv = ["demo", "--dataset", "mnist", "--data-home", str(tmp_path / "empty")]
-
-    code = main([*argv, "--output-dir", str(tmp_path / "out")])
-
-    err = capsys.readouterr().err
-    assert code == 1
-    assert err.startswith("skvae: error: cannot load MNIST")
-    assert len(err.strip().splitlines()) == 1
+from skvae import __version__, _cli
+from skvae._cli import _contamination, _positive_int, _seed, main
+from skvae._commands import CommandError
 
 
 def test_python_m_skvae_demo_help():
@@ -95,22 +23,6 @@ def test_python_m_skvae_demo_help():
     assert result.returncode == 0, result.stderr
     assert "--output-dir" in result.stdout
     assert "--max-epochs" in result.stdout
-
-
-def test_output_dir_that_is_a_file_is_a_one_line_error(tmp_path, capsys):
-    """An output folder that is an existing file fails with one line, no traceback."""
-    path = tmp_path / "taken"
-    path.write_text("keep me")
-
-    code = main(["demo", "--output-dir", str(path), "--max-epochs", "1"])
-
-    err = capsys.readouterr().err
-    assert code != 0
-    assert err.startswith("skvae: error: ")
-    assert "not a folder" in err
-    assert len(err.strip().splitlines()) == 1
-    assert "Traceback" not in err
-    assert path.read_text() == "keep me"
 
 
 def test_no_command_prints_usage(capsys):
@@ -128,6 +40,12 @@ def test_no_command_prints_usage(capsys):
         ["demo", "--random-state", "-1"],
         ["demo", "--dataset", "cifar"],
         ["no-such-command"],
+        ["anomaly"],
+        ["anomaly", "fit", "x.csv"],
+        ["anomaly", "fit", "x.csv", "--model", "m", "--latent-dim", "0"],
+        ["anomaly", "fit", "x.csv", "--model", "m", "--model-type", "pca"],
+        ["anomaly", "score", "m"],
+        ["anomaly", "score", "m", "d", "--header", "maybe"],
     ],
 )
 def test_bad_arguments_are_usage_errors(argv, capsys):
@@ -142,3 +60,166 @@ def test_help_returns_zero(capsys):
     """``--help`` returns 0 instead of raising SystemExit."""
     assert main(["--help"]) == 0
     assert "demo" in capsys.readouterr().out
+
+
+def test_version_prints_the_version(capsys):
+    """``--version`` prints ``skvae`` and the package version, and returns 0."""
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"skvae {__version__}\n"
+
+
+def test_bad_contamination_is_a_usage_error(tmp_path, capsys):
+    """--contamination outside (0, 0.5] is refused before any file is read."""
+    argv = ["anomaly", "fit", "x.csv", "--model", "m", "--contamination", "0.7"]
+    assert main(argv) == 2
+    assert "in (0, 0.5], got '0.7'" in capsys.readouterr().err
+
+
+def test_anomaly_help_explains_both_commands(capsys):
+    """``skvae anomaly --help`` names fit and score and warns about pickles."""
+    assert main(["anomaly", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "fit train a detector" in text
+    assert "score score the rows" in text
+    assert "pickles: load only models from trusted sources" in text
+
+
+DEMO_DEFAULTS = {
+    "dataset": "digits",
+    "data_home": None,
+    "output_dir": Path("skvae-demo"),
+    "max_epochs": None,
+    "random_state": 0,
+}
+FIT_DEFAULTS = {
+    "train": Path("t.csv"),
+    "model": Path("m"),
+    "model_type": "vae",
+    "latent_dim": None,
+    "max_epochs": None,
+    "score_by": "auto",
+    "contamination": "auto",
+    "random_state": 0,
+    "header": "auto",
+}
+
+
+@pytest.mark.parametrize(
+    "argv, handler, options",
+    [
+        (["demo"], "run_demo", DEMO_DEFAULTS),
+        (
+            ["demo", "--dataset", "mnist", "--data-home", "d", "--output-dir", "o"]
+            + ["--max-epochs", "3", "--random-state", "7"],
+            "run_demo",
+            {
+                "dataset": "mnist",
+                "data_home": Path("d"),
+                "output_dir": Path("o"),
+                "max_epochs": 3,
+                "random_state": 7,
+            },
+        ),
+        (["anomaly", "fit", "t.csv", "--model", "m"], "run_fit", FIT_DEFAULTS),
+        (
+            ["anomaly", "fit", "t.csv", "--model", "m", "--model-type", "ae"]
+            + ["--latent-dim", "3", "--max-epochs", "4", "--score-by"]
+            + ["reconstruction", "--contamination", "0.1", "--random-state", "5"]
+            + ["--header", "no"],
+            "run_fit",
+            {
+                **FIT_DEFAULTS,
+                "model_type": "ae",
+                "latent_dim": 3,
+                "max_epochs": 4,
+                "score_by": "reconstruction",
+                "contamination": 0.1,
+                "random_state": 5,
+                "header": "no",
+            },
+        ),
+        (
+            ["anomaly", "score", "m", "d"],
+            "run_score",
+            {"model": Path("m"), "data": Path("d"), "output": None, "header": "auto"},
+        ),
+        (
+            ["anomaly", "score", "m", "d", "-o", "out.csv", "--header", "yes"],
+            "run_score",
+            {"model": Path("m"), "data": Path("d"), "output": Path("out.csv")}
+            | {"header": "yes"},
+        ),
+    ],
+)
+def test_options_reach_the_command_as_keyword_arguments(
+    argv, handler, options, monkeypatch
+):
+    """Each command's handler gets exactly its parsed options, by name."""
+    calls = []
+    monkeypatch.setattr(_cli, handler, lambda **kwargs: calls.append(kwargs))
+
+    assert main(argv) == 0
+
+    assert calls == [options]
+
+
+def _raise(exc):
+    def handler(**options):
+        raise exc
+
+    return handler
+
+
+def test_command_error_is_one_line_and_status_1(monkeypatch, capsys):
+    """A CommandError from a command is printed as one line and returns 1."""
+    monkeypatch.setattr(_cli, "run_demo", _raise(CommandError("x.csv: no such file")))
+
+    assert main(["demo"]) == 1
+
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == "skvae: error: x.csv: no such file\n"
+
+
+def test_interrupt_returns_130(monkeypatch, capsys):
+    """Ctrl-C during a command prints one line and returns 130, no traceback."""
+    monkeypatch.setattr(_cli, "run_score", _raise(KeyboardInterrupt()))
+
+    assert main(["anomaly", "score", "m", "d"]) == 130
+
+    assert capsys.readouterr().err == "skvae: interrupted\n"
+
+
+@pytest.mark.parametrize(
+    "parse, text, value",
+    [
+        (_positive_int, "1", 1),
+        (_positive_int, "25", 25),
+        (_seed, "0", 0),
+        (_seed, "4294967295", 2**32 - 1),
+        (_contamination, "auto", "auto"),
+        (_contamination, "0.5", 0.5),
+        (_contamination, "1e-3", 0.001),
+    ],
+)
+def test_argument_types_accept_valid_values(parse, text, value):
+    """The argument types turn valid text into the value the command gets."""
+    assert parse(text) == value
+
+
+@pytest.mark.parametrize(
+    "parse, text, message",
+    [
+        (_positive_int, "0", "must be a positive integer, got 0"),
+        (_seed, "-1", r"must be in \[0, 2\*\*32\), got -1"),
+        (_seed, "4294967296", r"must be in \[0, 2\*\*32\), got 4294967296"),
+        (_contamination, "0", r"must be 'auto' or a number in \(0, 0.5\], got '0'"),
+        (_contamination, "0.7", r"in \(0, 0.5\], got '0.7'"),
+        (_contamination, "nan", r"in \(0, 0.5\], got 'nan'"),
+        (_contamination, "many", r"in \(0, 0.5\], got 'many'"),
+    ],
+)
+def test_argument_types_refuse_invalid_values(parse, text, message):
+    """Out-of-range text is refused with a message saying what is allowed."""
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        parse(text)
