@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from numpy.testing import assert_array_equal
-from sklearn.base import clone
 from torch import nn
 
 from skvae import AETransformer, VAETransformer
@@ -383,18 +382,6 @@ def test_conv_partial_fit_with_validation(Estimator):
     assert est.n_iter_ == 2
     assert np.isfinite(est.history_[:, "valid_loss"]).all()
     assert est.inverse_transform(est.transform(X)).shape == X.shape
-
-
-@pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_clone_with_custom_modules(Estimator):
-    """clone copies the modules, and the clone fits to the same model."""
-    X = _rows()
-    est = Estimator(**FAST, encoder=_mlp_encoder(), decoder=_mlp_decoder())
-    copy = clone(est)
-    assert copy.encoder is not est.encoder
-    assert copy.decoder is not est.decoder
-    assert not hasattr(copy, "net_")
-    assert_array_equal(copy.fit(X).transform(X), est.fit(X).transform(X))
 
 
 # -- validation_fraction --------------------------------------------------------
