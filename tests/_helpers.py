@@ -68,6 +68,15 @@ def factor_data(**kwargs):
     return factor_model(**kwargs)[0]
 
 
+def standardised_factor_data(n_samples=1000, n_features=8, n_factors=2, seed=0):
+    """Standardised rows of a linear factor model with small isotropic noise."""
+    rng = np.random.RandomState(seed)
+    loadings = rng.normal(size=(n_factors, n_features))
+    X = rng.normal(size=(n_samples, n_factors)) @ loadings
+    X += 0.3 * rng.normal(size=(n_samples, n_features))
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
 def low_rank_rows(n=60, n_features=6, seed=0):
     """Rank-2 factor data with noise: learnable, then overfitted."""
     rng = np.random.RandomState(seed)

@@ -129,66 +129,6 @@ def test_partial_fit_keeps_early_stopping_of_the_first_call(Estimator):
 # -- KL warm-up ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("warmup", "expected"),
-    [(3, [1 / 3, 2 / 3, 1, 1, 1]), (0, [1, 1, 1, 1, 1]), (1, [1, 1, 1, 1, 1])],
-)
-@pytest.mark.parametrize("beta", [2.0, 0.5])
-def test_kl_weight_rises_over_warmup_epochs(beta, warmup, expected):
-    """Epoch e uses beta * min(1, e / kl_warmup_epochs), and the loss uses it."""
-    est = VAETransformer(**FAST, max_epochs=5, beta=beta, kl_warmup_epochs=warmup).fit(
-        _rows()
-    )
-    weights = est.history_[:, "kl_weight"]
-    np.testing.assert_allclose(weights, beta * np.array(expected))
-    # One batch per epoch: the recorded loss is exactly its weighted parts.
-    np.testing.assert_allclose(
-        est.history_[:, "train_loss"],
-        np.add(
-            est.history_[:, "train_reconstruction"],
-            np.multiply(weights, est.history_[:, "train_kl"]),
-        ),
-        rtol=1e-5,
-    )
-
-
-def test_validation_loss_uses_beta_during_warmup():
-    """Warm-up lowers the KL weight of training batches only, not of valid_loss."""
-    est = VAETransformer(
-        **FAST, max_epochs=4, beta=2.0, kl_warmup_epochs=4, validation_fraction=0.2
-    ).fit(_rows())
-    history = est.history_
-    np.testing.assert_allclose(
-        history[:, "valid_loss"],
-        np.add(
-            history[:, "valid_reconstruction"],
-            np.multiply(2.0, history[:, "valid_kl"]),
-        ),
-        rtol=1e-5,
-    )
-    np.testing.assert_allclose(
-        history[:, "train_loss"],
-        np.add(
-            history[:, "train_reconstruction"],
-            np.multiply([0.5, 1.0, 1.5, 2.0], history[:, "train_kl"]),
-        ),
-        rtol=1e-5,
-    )
-
-
-def test_kl_warmup_continues_across_partial_fit():
-    """Warm-up epochs count across partial_fit calls; beta changes take effect."""
-    X = _rows()
-    est = VAETransformer(**FAST, max_epochs=2, beta=1.0, kl_warmup_epochs=4).fit(X)
-    est.partial_fit(X).partial_fit(X)
-    np.testing.assert_allclose(est.history_[:, "kl_weight"], [0.25, 0.5, 0.75, 1.0])
-    est.set_params(beta=3.0, kl_warmup_epochs=0).partial_fit(X)
-    assert est.history_[-1, "kl_weight"] == 3.0
-    # A new fit starts the warm-up again.
-    est.set_params(kl_warmup_epochs=2).fit(X)
-    np.testing.assert_allclose(est.history_[:, "kl_weight"], [1.5, 3.0])
-
-
 # -- free bits ------------------------------------------------------------------------
 
 
@@ -233,26 +173,6 @@ def test_free_bits_stop_kl_gradient_below_the_floor():
     assert torch.all(grad[:2] == 0)
     assert torch.all(grad[2] != 0)
     assert torch.all(module.logvar_head.weight.grad[:2] == 0)
-
-
-def test_free_bits_in_the_recorded_training_loss():
-    """Above every dimension's KL, the floor replaces the KL in train_loss only."""
-    X = _rows()
-    est = VAETransformer(
-        **FAST, latent_dim=2, max_epochs=3, beta=2.0, free_bits=5.0
-    ).fit(X)
-    history = est.history_
-    assert max(history[:, "train_kl"]) < 5.0
-    np.testing.assert_allclose(
-        history[:, "train_loss"],
-        np.add(history[:, "train_reconstruction"], 2.0 * 2 * 5.0),
-        rtol=1e-5,
-    )
-    est.set_params(free_bits=0.0).partial_fit(X)
-    assert history[-1, "train_loss"] == pytest.approx(
-        history[-1, "train_reconstruction"] + 2.0 * history[-1, "train_kl"],
-        rel=1e-5,
-    )
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (2, 4, 6), (7, 1)])
