@@ -410,28 +410,6 @@ def test_no_validation_keys_without_validation_fraction(Estimator):
     assert "train_reconstruction" in est.history_[-1]
 
 
-@pytest.mark.parametrize("beta", [0.5, 2.0])
-def test_vae_loss_is_reconstruction_plus_beta_kl(beta):
-    """Per epoch, a VAE's loss is its reconstruction plus beta times its KL."""
-    est = VAETransformer(
-        **{**FAST, "max_epochs": 2}, beta=beta, batch_size=16, validation_fraction=0.2
-    ).fit(_rows(n=50))
-    for row in est.history_:
-        for stage in ("train", "valid"):
-            expected = row[f"{stage}_reconstruction"] + beta * row[f"{stage}_kl"]
-            assert np.isclose(row[f"{stage}_loss"], expected, rtol=1e-4), stage
-
-
-def test_ae_loss_is_reconstruction():
-    """Per epoch, an autoencoder's loss is its reconstruction term."""
-    est = AETransformer(
-        **{**FAST, "max_epochs": 2}, batch_size=16, validation_fraction=0.2
-    ).fit(_rows(n=50))
-    for row in est.history_:
-        assert row["train_loss"] == row["train_reconstruction"]
-        assert row["valid_loss"] == row["valid_reconstruction"]
-
-
 @pytest.mark.parametrize(
     ("validation_fraction", "n_samples"), [(0.9, 2), (0.5, 1), (0.99, 10), (0.3, 1)]
 )
