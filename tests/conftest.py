@@ -1,4 +1,4 @@
-"""Test-suite settings shared by every test module."""
+"""Fixtures shared by every test module: one torch thread, IDX files, tiny MNIST."""
 
 import gzip
 from hashlib import sha256
@@ -8,6 +8,16 @@ import pytest
 import torch
 
 from skvae.datasets import _mnist
+
+# IDX type code of each NumPy dtype the format can hold.
+_IDX_CODES = {
+    np.dtype(np.uint8): 0x08,
+    np.dtype(np.int8): 0x09,
+    np.dtype(np.int16): 0x0B,
+    np.dtype(np.int32): 0x0C,
+    np.dtype(np.float32): 0x0D,
+    np.dtype(np.float64): 0x0E,
+}
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -20,10 +30,30 @@ def _one_torch_thread():
     torch.set_num_threads(threads)
 
 
-def _write_idx(path, array):
-    header = bytes([0, 0, 0x08, array.ndim])
+def _encode_idx(array):
+    header = bytes([0, 0, _IDX_CODES[array.dtype], array.ndim])
     sizes = b"".join(size.to_bytes(4, "big") for size in array.shape)
-    path.write_bytes(gzip.compress(header + sizes + array.tobytes()))
+    return header + sizes + array.astype(array.dtype.newbyteorder(">")).tobytes()
+
+
+def _write_idx(path, content):
+    payload = content if isinstance(content, bytes) else _encode_idx(content)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(payload) if path.suffix == ".gz" else payload)
+    return path
+
+
+@pytest.fixture
+def idx_bytes():
+    """Function returning the IDX encoding of an array."""
+    return _encode_idx
+
+
+@pytest.fixture
+def write_idx():
+    """Function writing an array (IDX-encoded) or raw bytes to a path, gzip'd if
+    the path ends in ``.gz``."""
+    return _write_idx
 
 
 @pytest.fixture

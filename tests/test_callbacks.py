@@ -5,11 +5,9 @@ import pytest
 from sklearn.base import clone
 from skorch.callbacks import Callback
 
-from skvae import AETransformer, VAETransformer
+from skvae import VAETransformer
 from skvae.callbacks import RecordReconstructions
-
-ESTIMATORS = [VAETransformer, AETransformer]
-FAST = {"hidden_dims": (8,), "max_epochs": 1, "random_state": 0}
+from tests._helpers import ESTIMATORS, FAST
 
 
 def _rows(n=30, n_features=5, seed=0):
@@ -91,7 +89,9 @@ def test_conv_reconstructions_match_inverse_transform():
 def test_wrong_width_rows_raise(Estimator):
     """Rows of another width than the training data raise a ValueError."""
     X = _rows()
-    est = Estimator(**FAST, callbacks=[RecordReconstructions(X[:3, :4])])
+    est = Estimator(
+        **{**FAST, "max_epochs": 1}, callbacks=[RecordReconstructions(X[:3, :4])]
+    )
     with pytest.raises(ValueError, match="4 features.*5"):
         est.fit(X)
     assert not hasattr(est, "net_")
@@ -101,7 +101,9 @@ def test_wrong_width_rows_raise(Estimator):
 def test_invalid_every_raises(every):
     """every must be a positive integer."""
     X = _rows()
-    est = VAETransformer(**FAST, callbacks=[RecordReconstructions(X[:3], every)])
+    est = VAETransformer(
+        **{**FAST, "max_epochs": 1}, callbacks=[RecordReconstructions(X[:3], every)]
+    )
     with pytest.raises(ValueError, match="every must be a positive integer"):
         est.fit(X)
 
@@ -111,7 +113,7 @@ def test_user_callback_is_not_mutated(Estimator):
     """fit works on a copy of each callback, found afterwards in net_.callbacks_."""
     X = _rows()
     callback = RecordReconstructions(X[:3], every=2)
-    est = Estimator(**FAST, callbacks=[callback]).fit(X)
+    est = Estimator(**{**FAST, "max_epochs": 1}, callbacks=[callback]).fit(X)
     assert not hasattr(callback, "X_")
     assert vars(callback) == {"X": callback.X, "every": 2}
     assert est.callbacks[0] is callback
@@ -160,7 +162,7 @@ def test_named_callback_pair(Estimator):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_non_callback_raises(Estimator, callbacks):
     """Anything but a Callback instance or a (name, Callback) pair raises."""
-    est = Estimator(**FAST, callbacks=callbacks)
+    est = Estimator(**{**FAST, "max_epochs": 1}, callbacks=callbacks)
     with pytest.raises(ValueError, match="callbacks must hold skorch Callback"):
         est.fit(_rows())
     assert not hasattr(est, "net_")
@@ -181,7 +183,9 @@ def test_user_callback_runs_each_epoch(Estimator, max_epochs):
 def test_partial_fit_records_each_call(Estimator):
     """Each partial_fit call records its (single, last) epoch."""
     X = _rows()
-    est = Estimator(**FAST, callbacks=[RecordReconstructions(X[:3], every=5)])
+    est = Estimator(
+        **{**FAST, "max_epochs": 1}, callbacks=[RecordReconstructions(X[:3], every=5)]
+    )
     for _ in range(3):
         est.partial_fit(X)
     assert _recorded_epochs(est) == [1, 2, 3]

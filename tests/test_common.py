@@ -3,8 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
-
-FAST = {"hidden_dims": (8,), "max_epochs": 2, "random_state": 0}
+from tests._helpers import FAST
 
 
 @parametrize_with_checks(

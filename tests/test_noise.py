@@ -1,10 +1,14 @@
-"""Tests for the row-keyed standard normal noise used by Monte-Carlo scores."""
+"""Tests of skvae._noise: the row-keyed standard normal noise of Monte-Carlo scores."""
+
+import tracemalloc
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from skvae import _noise
 from skvae._noise import row_keys, row_normal_noise
+from tests._helpers import normal_rows
 
 SEED = 12345
 
@@ -153,3 +157,16 @@ def test_neighbouring_rows_are_uncorrelated():
     """Consecutive rows of an integer grid get uncorrelated noise."""
     noise = row_normal_noise(_integer_grid_rows(), 1, 1, SEED).ravel()
     assert abs(np.corrcoef(noise[:-1], noise[1:])[0, 1]) < 0.05
+
+
+def test_row_keys_hash_in_blocks():
+    """Row hashing works in blocks: its memory does not grow with rows x columns."""
+    X = normal_rows(50_000, 32) + 2.0
+    tracemalloc.start()
+    try:
+        keys = row_keys(X, 0)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    # All values at once would take X.nbytes (12.8 MB) per working array.
+    assert peak < 4 * keys.nbytes + 4 * _noise._BLOCK_VALUES * 8

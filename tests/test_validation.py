@@ -1,4 +1,4 @@
-"""Bad input gets a clear error; edge cases of shape, dtype and batching work."""
+"""Tests of skvae._validation: bad input and bad parameters get a clear error."""
 
 import numpy as np
 import pandas as pd
@@ -6,13 +6,28 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.exceptions import NotFittedError
-from sklearn.utils.validation import check_is_fitted
 
-import skvae._net
-from skvae import AETransformer, VAETransformer
+from skvae import VAETransformer
+from tests._helpers import (
+    BINARY,
+    CONV,
+    ESTIMATORS,
+    FAST,
+    NOT_FITTED,
+    ONE_EPOCH,
+    SMALL,
+    assert_unfitted,
+    assert_works,
+    fast_fit,
+    grey_rows,
+    images,
+    low_rank_rows,
+    mlp_decoder,
+    mlp_encoder,
+    normal_rows,
+    unit_rows,
+)
 
-FAST = {"hidden_dims": (8,), "max_epochs": 2, "random_state": 0}
-ESTIMATORS = [VAETransformer, AETransformer]
 BAD_VALUES = [np.nan, np.inf, -np.inf]
 BAD_VALUE_MESSAGE = {
     "nan": "contains NaN",
@@ -21,15 +36,6 @@ BAD_VALUE_MESSAGE = {
 }
 # Where the bad value goes: first cell, a middle cell, last cell.
 POSITIONS = [(0, 0), (7, 1), (-1, -1)]
-NOT_FITTED = "is not fitted yet"
-
-
-def _data(n_samples=20, n_features=3, seed=0):
-    return np.random.RandomState(seed).normal(size=(n_samples, n_features))
-
-
-def _unit_data(n_samples=20, n_features=3, seed=0):
-    return np.random.RandomState(seed).uniform(size=(n_samples, n_features))
 
 
 def _with(X, value, position):
@@ -38,38 +44,7 @@ def _with(X, value, position):
     return X
 
 
-def _fitted(cls, X=None, **params):
-    return cls(**{**FAST, **params}).fit(_data() if X is None else X)
-
-
-def _assert_unfitted(est, X):
-    with pytest.raises(NotFittedError, match=NOT_FITTED):
-        check_is_fitted(est)
-    with pytest.raises(NotFittedError, match=NOT_FITTED):
-        est.transform(X)
-    assert not hasattr(est, "net_")
-    assert not hasattr(est, "n_features_in_")
-
-
-def _assert_works(est, X):
-    """transform, inverse_transform, score_samples and sample give finite output."""
-    n_samples, n_features = X.shape
-    Z = est.transform(X)
-    assert Z.shape == (n_samples, est.latent_dim)
-    assert np.all(np.isfinite(Z))
-    X_back = est.inverse_transform(Z)
-    assert X_back.shape == (n_samples, n_features)
-    assert np.all(np.isfinite(X_back))
-    scores = est.score_samples(X)
-    assert scores.shape == (n_samples,)
-    assert np.all(np.isfinite(scores))
-    assert np.isfinite(est.score(X))
-    samples = est.sample(3, random_state=0)
-    assert samples.shape == (3, n_features)
-    assert np.all(np.isfinite(samples))
-
-
-# -- NaN and infinity ----------------------------------------------------------
+# -- NaN and infinity -----------------------------------------------------------
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -79,8 +54,8 @@ def test_fit_rejects_non_finite(cls, value, position):
     """fit raises a ValueError naming NaN or infinity wherever it sits in X."""
     est = cls(**FAST)
     with pytest.raises(ValueError, match=BAD_VALUE_MESSAGE[str(value)]):
-        est.fit(_with(_data(), value, position))
-    _assert_unfitted(est, _data())
+        est.fit(_with(normal_rows(), value, position))
+    assert_unfitted(est, normal_rows())
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -89,9 +64,9 @@ def test_fit_rejects_non_finite(cls, value, position):
 @pytest.mark.parametrize("position", POSITIONS, ids=str)
 def test_inference_rejects_non_finite(cls, method, value, position):
     """transform, score_samples and score raise a ValueError naming NaN/infinity."""
-    est = _fitted(cls)
+    est = fast_fit(cls)
     with pytest.raises(ValueError, match=BAD_VALUE_MESSAGE[str(value)]):
-        getattr(est, method)(_with(_data(), value, position))
+        getattr(est, method)(_with(normal_rows(), value, position))
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -99,8 +74,8 @@ def test_inference_rejects_non_finite(cls, method, value, position):
 @pytest.mark.parametrize("position", POSITIONS, ids=str)
 def test_partial_fit_after_fit_rejects_non_finite(cls, value, position):
     """partial_fit on a fitted model rejects NaN/inf and leaves the model as it was."""
-    X = _data()
-    est = _fitted(cls, X)
+    X = normal_rows()
+    est = fast_fit(cls, X)
     before = est.transform(X)
     with pytest.raises(ValueError, match=BAD_VALUE_MESSAGE[str(value)]):
         est.partial_fit(_with(X, value, position))
@@ -114,8 +89,8 @@ def test_first_partial_fit_rejects_non_finite(cls, value):
     """A first partial_fit on NaN/inf data raises and leaves the model unfitted."""
     est = cls(**FAST)
     with pytest.raises(ValueError, match=BAD_VALUE_MESSAGE[str(value)]):
-        est.partial_fit(_with(_data(), value, (3, 2)))
-    _assert_unfitted(est, _data())
+        est.partial_fit(_with(normal_rows(), value, (3, 2)))
+    assert_unfitted(est, normal_rows())
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -123,13 +98,13 @@ def test_first_partial_fit_rejects_non_finite(cls, value):
 @pytest.mark.parametrize("position", [(0, 0), (0, 1)], ids=str)
 def test_inverse_transform_rejects_non_finite(cls, value, position):
     """inverse_transform raises a ValueError naming NaN/infinity in Z."""
-    est = _fitted(cls)
+    est = fast_fit(cls)
     Z = _with(np.zeros((2, est.latent_dim)), value, position)
     with pytest.raises(ValueError, match=rf"Z {BAD_VALUE_MESSAGE[str(value)]}"):
         est.inverse_transform(Z)
 
 
-# -- wrong widths --------------------------------------------------------------
+# -- wrong widths and column names ----------------------------------------------
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -139,21 +114,42 @@ def test_inverse_transform_rejects_non_finite(cls, value, position):
 @pytest.mark.parametrize("n_features", [2, 4])
 def test_wrong_number_of_features(cls, method, n_features):
     """After fit on 3 features, other widths raise a ValueError naming both."""
-    est = _fitted(cls)
+    est = fast_fit(cls)
     with pytest.raises(ValueError, match=rf"X has {n_features} features.*expecting 3"):
-        getattr(est, method)(_data(n_features=n_features))
+        getattr(est, method)(normal_rows(n_features=n_features))
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("width", [1, 3])
 def test_inverse_transform_wrong_latent_width(cls, width):
     """inverse_transform of Z with the wrong width names latent_dim."""
-    est = _fitted(cls, latent_dim=2)
+    est = fast_fit(cls, latent_dim=2)
     with pytest.raises(ValueError, match=rf"Z has {width} columns.*latent_dim=2"):
         est.inverse_transform(np.zeros((4, width)))
 
 
-# -- non-numeric, empty, wrong ndim, sparse --------------------------------------
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        (["b", "c", "a"], "same order"),
+        (["x", "y", "z"], "unseen at fit time"),
+    ],
+    ids=["reordered", "renamed"],
+)
+@pytest.mark.parametrize("method", ["transform", "score_samples"])
+def test_dataframe_wrong_columns(cls, columns, message, method):
+    """A DataFrame with reordered or renamed columns raises about feature names."""
+    X = pd.DataFrame(normal_rows(), columns=["a", "b", "c"])
+    est = fast_fit(cls, X)
+    bad = pd.DataFrame(normal_rows(), columns=columns)
+    with pytest.raises(
+        ValueError, match=rf"feature names should match(.|\n)*{message}"
+    ):
+        getattr(est, method)(bad)
+
+
+# -- non-numeric, empty, wrong ndim, sparse -------------------------------------
 
 
 def _object_strings():
@@ -175,7 +171,7 @@ def test_fit_rejects_non_numeric(cls, make_X):
     est = cls(**FAST)
     with pytest.raises(ValueError, match="X must be a numeric array.*could not conv"):
         est.fit(make_X())
-    _assert_unfitted(est, _data())
+    assert_unfitted(est, normal_rows())
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -196,7 +192,7 @@ def test_ragged_rows_are_rejected(cls):
 @pytest.mark.parametrize("method", ["transform", "score_samples"])
 def test_inference_rejects_non_numeric(cls, method):
     """transform and score_samples of string data raise a clear ValueError."""
-    est = _fitted(cls)
+    est = fast_fit(cls)
     with pytest.raises(ValueError, match="X must be a numeric array.*could not conv"):
         getattr(est, method)(_object_strings())
 
@@ -212,14 +208,14 @@ def test_fit_rejects_empty(cls, shape, message):
     est = cls(**FAST)
     with pytest.raises(ValueError, match=message):
         est.fit(np.empty(shape))
-    _assert_unfitted(est, _data())
+    assert_unfitted(est, normal_rows())
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("method", ["transform", "score_samples", "partial_fit"])
 def test_inference_rejects_empty(cls, method):
     """transform, score_samples and partial_fit of 0 rows raise a ValueError."""
-    est = _fitted(cls)
+    est = fast_fit(cls)
     with pytest.raises(ValueError, match=r"0 sample\(s\)"):
         getattr(est, method)(np.empty((0, 3)))
 
@@ -229,26 +225,43 @@ def test_fit_rejects_1d(cls):
     """fit on a 1-D array asks for a 2-D array."""
     est = cls(**FAST)
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
-        est.fit(_data()[:, 0])
-    _assert_unfitted(est, _data())
+        est.fit(normal_rows()[:, 0])
+    assert_unfitted(est, normal_rows())
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("method", ["transform", "score_samples"])
 def test_inference_rejects_1d(cls, method):
     """transform of a single row given as 1-D asks for a 2-D array."""
-    est = _fitted(cls)
+    est = fast_fit(cls)
     with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
-        getattr(est, method)(_data()[0])
+        getattr(est, method)(normal_rows()[0])
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("method", ["fit", "transform", "score_samples"])
 def test_rejects_3d(cls, method):
     """3-D input raises a ValueError naming the dimension."""
-    est = cls(**FAST) if method == "fit" else _fitted(cls)
+    est = cls(**FAST) if method == "fit" else fast_fit(cls)
     with pytest.raises(ValueError, match="dim 3"):
-        getattr(est, method)(_data().reshape(20, 3, 1))
+        getattr(est, method)(normal_rows().reshape(20, 3, 1))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("method", ["fit", "partial_fit"])
+def test_image_array_input_suggests_image_shape(method, Estimator):
+    """Fitting on a 3-D array of images raises a ValueError naming image_shape."""
+    images = np.random.RandomState(0).rand(5, 4, 4)
+    with pytest.raises(ValueError, match="image_shape"):
+        getattr(Estimator(**ONE_EPOCH), method)(images)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_image_array_input_to_fitted_estimator(Estimator):
+    """transform on a 3-D array of images also points to flattening."""
+    est = Estimator(**ONE_EPOCH, hidden_dims=(8,)).fit(images(image_shape=(1, 4, 4)))
+    with pytest.raises(ValueError, match="image_shape"):
+        est.transform(np.random.RandomState(0).rand(5, 4, 4))
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -256,13 +269,13 @@ def test_rejects_3d(cls, method):
 @pytest.mark.parametrize("fmt", ["csr", "csc"])
 def test_rejects_sparse(cls, method, fmt):
     """Sparse input raises an error that says dense data is needed."""
-    est = cls(**FAST) if method in ("fit", "partial_fit") else _fitted(cls)
+    est = cls(**FAST) if method in ("fit", "partial_fit") else fast_fit(cls)
     X = sp.random(20, 3, density=0.5, format=fmt, random_state=0)
     with pytest.raises((TypeError, ValueError), match="(?i)sparse.*dense"):
         getattr(est, method)(X)
 
 
-# -- Bernoulli support -----------------------------------------------------------
+# -- Bernoulli support ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -272,8 +285,8 @@ def test_bernoulli_fit_rejects_out_of_support(cls, value, method):
     """Bernoulli fit on data outside [0, 1] raises a ValueError naming [0, 1]."""
     est = cls(likelihood="bernoulli", **FAST)
     with pytest.raises(ValueError, match=r"likelihood='bernoulli'.*\[0, 1\]"):
-        getattr(est, method)(_with(_unit_data(), value, (4, 1)))
-    _assert_unfitted(est, _unit_data())
+        getattr(est, method)(_with(unit_rows(), value, (4, 1)))
+    assert_unfitted(est, unit_rows())
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -281,29 +294,29 @@ def test_bernoulli_fit_rejects_out_of_support(cls, value, method):
 @pytest.mark.parametrize("method", ["transform", "score_samples", "score"])
 def test_bernoulli_inference_rejects_out_of_support(cls, value, method):
     """After a valid Bernoulli fit, rows outside [0, 1] raise a ValueError."""
-    est = _fitted(cls, _unit_data(), likelihood="bernoulli")
+    est = fast_fit(cls, unit_rows(), likelihood="bernoulli")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
-        getattr(est, method)(_with(_unit_data(), value, (0, 2)))
+        getattr(est, method)(_with(unit_rows(), value, (0, 2)))
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_bernoulli_accepts_boundaries(cls):
     """Bernoulli data with exact 0s and 1s fits and gives finite outputs."""
-    X = (_unit_data() > 0.5).astype(float)
-    _assert_works(_fitted(cls, X, likelihood="bernoulli"), X)
+    X = (unit_rows() > 0.5).astype(float)
+    assert_works(fast_fit(cls, X, likelihood="bernoulli"), X)
 
 
-# -- not fitted --------------------------------------------------------------------
+# -- not fitted -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize(
     "call",
     [
-        lambda est: est.transform(_data()),
+        lambda est: est.transform(normal_rows()),
         lambda est: est.inverse_transform(np.zeros((2, 2))),
-        lambda est: est.score_samples(_data()),
-        lambda est: est.score(_data()),
+        lambda est: est.score_samples(normal_rows()),
+        lambda est: est.score(normal_rows()),
         lambda est: est.sample(),
         lambda est: est.get_feature_names_out(),
     ],
@@ -322,7 +335,7 @@ def test_methods_before_fit_raise_not_fitted(cls, call):
         call(cls(**FAST))
 
 
-# -- invalid parameters ------------------------------------------------------------
+# -- invalid parameters ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -351,8 +364,8 @@ def test_invalid_parameters(cls, params, message, method):
     """Invalid parameters raise a ValueError naming the parameter; nothing is fitted."""
     est = cls(**{**FAST, **params})
     with pytest.raises(ValueError, match=message):
-        getattr(est, method)(_data())
-    _assert_unfitted(est, _data())
+        getattr(est, method)(normal_rows())
+    assert_unfitted(est, normal_rows())
 
 
 @pytest.mark.parametrize("beta", [-1, -1e-6, "big"])
@@ -360,8 +373,68 @@ def test_vae_invalid_beta(beta):
     """VAETransformer rejects a negative or non-numeric beta, naming it."""
     est = VAETransformer(beta=beta, **FAST)
     with pytest.raises(ValueError, match="'beta' parameter"):
-        est.fit(_data())
-    _assert_unfitted(est, _data())
+        est.fit(normal_rows())
+    assert_unfitted(est, normal_rows())
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, "10"])
+def test_bad_n_importance_samples_is_a_clear_error(bad):
+    """n_importance_samples must be a positive integer."""
+    X = normal_rows()
+    with pytest.raises(ValueError, match="n_importance_samples"):
+        VAETransformer(n_importance_samples=bad, max_epochs=1).fit(X)
+
+
+@pytest.mark.parametrize(
+    ("Estimator", "param", "value"),
+    [
+        (Estimator, param, value)
+        for Estimator in ESTIMATORS
+        for param, value in [
+            ("lr_schedule", "linear"),
+            ("lr_schedule", 1),
+            ("early_stopping", "yes"),
+            ("n_iter_no_change", 0),
+            ("n_iter_no_change", 2.5),
+            ("tol", -1e-3),
+        ]
+    ]
+    + [
+        (VAETransformer, "kl_warmup_epochs", -1),
+        (VAETransformer, "kl_warmup_epochs", 1.5),
+        (VAETransformer, "free_bits", -0.1),
+        (VAETransformer, "free_bits", "many"),
+    ],
+)
+def test_bad_control_values_raise(Estimator, param, value):
+    """Each control parameter rejects bad values with a ValueError naming it."""
+    with pytest.raises(ValueError, match=param):
+        Estimator(**SMALL, max_epochs=1, **{param: value}).fit(low_rank_rows())
+
+
+@pytest.mark.parametrize("validation_fraction", [1.5, 1.0, 0.0, -0.1, "0.5"])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_invalid_validation_fraction_raises(Estimator, validation_fraction):
+    """validation_fraction outside (0, 1) raises a ValueError naming it."""
+    est = Estimator(**ONE_EPOCH, validation_fraction=validation_fraction)
+    with pytest.raises(ValueError, match="validation_fraction"):
+        est.fit(normal_rows(40, 6))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_binarize_needs_the_bernoulli_likelihood(Estimator):
+    """binarize=True with a Gaussian model is refused and leaves it unfitted."""
+    est = Estimator(binarize=True, max_epochs=1, hidden_dims=(8,))
+    with pytest.raises(ValueError, match="binarize=True .* likelihood='bernoulli'"):
+        est.fit(grey_rows())
+    assert not hasattr(est, "net_")
+
+
+@pytest.mark.parametrize("value", ["yes", 1.5, None])
+def test_binarize_must_be_a_bool(value):
+    """Non-boolean values are rejected by parameter validation."""
+    with pytest.raises(ValueError, match="binarize"):
+        VAETransformer(binarize=value, max_epochs=1, **BINARY).fit(grey_rows())
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available here")
@@ -371,57 +444,110 @@ def test_cuda_unavailable(cls, device):
     """device='cuda' without CUDA raises a ValueError saying CUDA is unavailable."""
     est = cls(device=device, **FAST)
     with pytest.raises(ValueError, match="CUDA is not available"):
-        est.fit(_data())
-    _assert_unfitted(est, _data())
+        est.fit(normal_rows())
+    assert_unfitted(est, normal_rows())
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("n_samples", [0, -1, 2.0, True])
 def test_sample_rejects_bad_n_samples(cls, n_samples):
     """sample needs a positive integer n_samples."""
-    est = _fitted(cls)
+    est = fast_fit(cls)
     with pytest.raises(ValueError, match="n_samples must be a positive integer"):
         est.sample(n_samples=n_samples)
 
 
-# -- failed fits leave nothing half-fitted -------------------------------------------
+# -- conv settings and custom modules -------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"architecture": "conv", "image_shape": None}, "needs image_shape"),
+        ({"image_shape": (1, 8, 9)}, r"image_shape=\(1, 8, 9\).*72.*64 features"),
+        ({"architecture": "mlp", "image_shape": (1, 4, 4)}, r"16.*64 features"),
+        ({"image_shape": (8, 8)}, "three positive integers"),
+        ({"image_shape": (1, 8, 8, 1)}, "three positive integers"),
+        ({"image_shape": (0, 8, 8)}, "three positive integers"),
+        ({"image_shape": (1, 8.0, 8)}, "three positive integers"),
+        ({"image_shape": (True, 8, 8)}, "three positive integers"),
+        ({"image_shape": (4, 2, 8)}, "image_shape"),
+        ({"hidden_dims": ()}, "at least one block"),
+        ({"hidden_dims": (4, 0)}, "positive integers"),
+    ],
+)
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_invalid_conv_settings_raise(Estimator, params, match):
+    """Inconsistent conv settings raise a ValueError and leave no fitted state."""
+    est = Estimator(**{**CONV, **params})
+    with pytest.raises(ValueError, match=match):
+        est.fit(images())
+    assert not hasattr(est, "net_")
+
+
+BOTH = {"encoder": mlp_encoder(), "decoder": mlp_decoder()}
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"encoder": mlp_encoder()}, "both encoder and decoder"),
+        ({"decoder": mlp_decoder()}, "both encoder and decoder"),
+        (
+            {**BOTH, "architecture": "conv", "image_shape": (1, 2, 3)},
+            "leave architecture and hidden_dims",
+        ),
+        ({**BOTH, "hidden_dims": (8,)}, "leave architecture and hidden_dims"),
+        ({**BOTH, "hidden_dims": ()}, "leave architecture and hidden_dims"),
+    ],
+)
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_invalid_custom_module_settings_raise(Estimator, params, match):
+    """encoder and decoder go together and replace architecture and hidden_dims."""
+    est = Estimator(**ONE_EPOCH, **params)
+    with pytest.raises(ValueError, match=match):
+        est.fit(normal_rows(40, 6))
+    assert not hasattr(est, "net_")
+
+
+# -- failed fits leave nothing half-fitted --------------------------------------
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize(
     "bad_X",
     [
-        _with(_data(), np.nan, (5, 0)),
-        _data(n_features=4)[:, :0],
-        _data().reshape(20, 3, 1),
+        _with(normal_rows(), np.nan, (5, 0)),
+        normal_rows(n_features=4)[:, :0],
+        normal_rows().reshape(20, 3, 1),
     ],
     ids=["nan", "no-columns", "3d"],
 )
 def test_failed_refit_leaves_unfitted(cls, bad_X):
     """A refit that fails on bad data does not leave the old model usable."""
-    X = _data()
-    est = _fitted(cls, X)
+    X = normal_rows()
+    est = fast_fit(cls, X)
     est.transform(X)
     with pytest.raises(ValueError):
         est.fit(bad_X)
-    _assert_unfitted(est, X)
+    assert_unfitted(est, X)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 def test_failed_refit_with_bad_params_leaves_unfitted(cls):
     """A refit with an invalid parameter does not keep the old model."""
-    X = _data()
-    est = _fitted(cls, X)
+    X = normal_rows()
+    est = fast_fit(cls, X)
     est.set_params(hidden_dims=(0,))
     with pytest.raises(ValueError, match="hidden_dims"):
         est.fit(X)
-    _assert_unfitted(est, X)
+    assert_unfitted(est, X)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize(
     "bad_X",
-    [_with(_data(), np.nan, (0, 0)), _data()[:, 0], np.empty((0, 3))],
+    [_with(normal_rows(), np.nan, (0, 0)), normal_rows()[:, 0], np.empty((0, 3))],
     ids=["nan", "1d", "no-rows"],
 )
 def test_failed_first_partial_fit_leaves_unfitted(cls, bad_X):
@@ -429,223 +555,6 @@ def test_failed_first_partial_fit_leaves_unfitted(cls, bad_X):
     est = cls(**FAST)
     with pytest.raises(ValueError):
         est.partial_fit(bad_X)
-    _assert_unfitted(est, _data())
-    est.partial_fit(_data())
+    assert_unfitted(est, normal_rows())
+    est.partial_fit(normal_rows())
     assert est.n_iter_ == 1
-
-
-def _diverging(cls):
-    # Inputs are standardised, so the 1e6 scale alone is harmless; the lr is not.
-    return cls(hidden_dims=(8,), max_epochs=5, lr=1e12, random_state=0)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-def test_divergence_through_public_api(cls):
-    """A huge learning rate stops with a FloatingPointError naming the epoch."""
-    X = _data() * 1e6
-    est = _diverging(cls)
-    with pytest.raises(FloatingPointError, match=r"diverged in epoch \d+.*unfitted"):
-        est.fit(X)
-    _assert_unfitted(est, X)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-def test_divergence_on_refit_leaves_unfitted(cls):
-    """A refit that diverges discards the previously fitted model."""
-    X = _data() * 1e6
-    est = _fitted(cls, X)
-    est.set_params(lr=1e12, max_epochs=5)
-    with pytest.raises(FloatingPointError, match=r"epoch \d+"):
-        est.fit(X)
-    _assert_unfitted(est, X)
-
-
-@pytest.fixture
-def make_loss_nan(monkeypatch):
-    """A function that makes both training losses NaN from then on."""
-
-    def patch():
-        for criterion in (skvae._net.NegativeELBO, skvae._net.NegativeLogLikelihood):
-            original = criterion.forward
-
-            # Multiplying keeps the graph, so backward and the optimiser step still run.
-            def forward(self, output, original=original):
-                return original(self, output) * float("nan")
-
-            monkeypatch.setattr(criterion, "forward", forward)
-
-    return patch
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize("method", ["fit", "partial_fit"])
-def test_nan_loss_raises_naming_first_epoch(cls, method, make_loss_nan):
-    """A NaN loss stops training in epoch 1 with a FloatingPointError; unfitted."""
-    X = _data()
-    est = cls(**FAST)
-    make_loss_nan()
-    with pytest.raises(FloatingPointError, match=r"epoch 1\b.*loss is nan"):
-        getattr(est, method)(X)
-    _assert_unfitted(est, X)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize("method", ["fit", "partial_fit"])
-def test_nan_loss_after_fit_leaves_unfitted(cls, method, make_loss_nan):
-    """Diverging after a good fit raises and discards the old model."""
-    X = _data()
-    est = _fitted(cls, X)
-    make_loss_nan()
-    epoch = 1 if method == "fit" else FAST["max_epochs"] + 1
-    with pytest.raises(FloatingPointError, match=rf"epoch {epoch}\b"):
-        getattr(est, method)(X)
-    _assert_unfitted(est, X)
-
-
-# -- edge cases that must work ----------------------------------------------------
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize(
-    "n_samples, batch_size",
-    [(1, 128), (5, 128), (7, 1), (23, 5), (10, 10), (11, 10)],
-    ids=str,
-)
-def test_any_n_samples_and_batch_size(cls, n_samples, batch_size):
-    """Fit works for 1 row, fewer rows than a batch, batch_size=1, ragged batches."""
-    X = _data(n_samples=n_samples)
-    est = _fitted(cls, X, batch_size=batch_size)
-    assert est.n_iter_ == FAST["max_epochs"]
-    assert np.all(np.isfinite(est.history_[:, "train_loss"]))
-    _assert_works(est, X)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize("batch_size", [1, 3, 128])
-def test_inference_independent_of_batch_size(cls, batch_size):
-    """transform and score_samples give the same numbers for any batch_size."""
-    X = _data(n_samples=11)
-    est = _fitted(cls, X)
-    Z, scores = est.transform(X), est.score_samples(X)
-    est.set_params(batch_size=batch_size)
-    np.testing.assert_allclose(est.transform(X), Z, rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(est.score_samples(X), scores, rtol=1e-6, atol=1e-9)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize("constant", ["one", "all"])
-@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
-def test_constant_columns(cls, constant, likelihood):
-    """Constant columns (one or all) give finite scores and outputs."""
-    X = _unit_data()
-    if constant == "one":
-        X[:, 1] = 0.25
-    else:
-        X[:] = 0.25
-    _assert_works(_fitted(cls, X, likelihood=likelihood), X)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize(
-    "dtype, expected",
-    [
-        (np.float32, np.float32),
-        (np.float64, np.float64),
-        (np.int64, np.float64),
-        (np.int32, np.float64),
-    ],
-    ids=str,
-)
-def test_dtypes(cls, dtype, expected):
-    """transform keeps float32 and float64 and maps integer input to float64."""
-    X = (_data() * 10).astype(dtype)
-    est = _fitted(cls, X)
-    Z = est.transform(X)
-    assert Z.dtype == expected
-    assert np.all(np.isfinite(Z))
-    scores = est.score_samples(X)
-    assert scores.shape == (len(X),)
-    assert np.all(np.isfinite(scores))
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-def test_dataframe_feature_names(cls):
-    """DataFrame input sets feature_names_in_; output names carry the class name."""
-    X = pd.DataFrame(_data(), columns=["a", "b", "c"])
-    est = _fitted(cls, X)
-    np.testing.assert_array_equal(est.feature_names_in_, ["a", "b", "c"])
-    prefix = cls.__name__.lower()
-    np.testing.assert_array_equal(
-        est.get_feature_names_out(), [f"{prefix}0", f"{prefix}1"]
-    )
-    Z = est.transform(X)
-    assert Z.shape == (20, 2)
-    # Same seed, same numbers: the frame trains exactly like its array.
-    from_array = _fitted(cls, X.to_numpy())
-    np.testing.assert_array_equal(Z, from_array.transform(X.to_numpy()))
-    assert not hasattr(from_array, "feature_names_in_")
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize(
-    "columns, message",
-    [
-        (["b", "c", "a"], "same order"),
-        (["x", "y", "z"], "unseen at fit time"),
-    ],
-    ids=["reordered", "renamed"],
-)
-@pytest.mark.parametrize("method", ["transform", "score_samples"])
-def test_dataframe_wrong_columns(cls, columns, message, method):
-    """A DataFrame with reordered or renamed columns raises about feature names."""
-    X = pd.DataFrame(_data(), columns=["a", "b", "c"])
-    est = _fitted(cls, X)
-    bad = pd.DataFrame(_data(), columns=columns)
-    with pytest.raises(
-        ValueError, match=rf"feature names should match(.|\n)*{message}"
-    ):
-        getattr(est, method)(bad)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-def test_refit_with_different_width(cls):
-    """Refitting on a different number of features updates n_features_in_."""
-    est = _fitted(cls, _data(n_features=3))
-    assert est.n_features_in_ == 3
-    est.fit(_data(n_features=5))
-    assert est.n_features_in_ == 5
-    _assert_works(est, _data(n_features=5))
-    assert est.inverse_transform(np.zeros((2, 2))).shape == (2, 5)
-    with pytest.raises(ValueError, match="X has 3 features.*expecting 5"):
-        est.transform(_data(n_features=3))
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-@pytest.mark.parametrize("chunk_sizes", [(7, 7, 6), (1, 19), (20,)], ids=str)
-def test_partial_fit_chunks(cls, chunk_sizes):
-    """partial_fit over several chunks works; n_iter_ counts the calls."""
-    X = _data()
-    est = cls(**FAST)
-    start = 0
-    for calls, size in enumerate(chunk_sizes, start=1):
-        assert est.partial_fit(X[start : start + size]) is est
-        start += size
-        assert est.n_iter_ == calls
-    assert est.n_features_in_ == 3
-    _assert_works(est, X)
-
-
-@pytest.mark.parametrize("cls", ESTIMATORS)
-def test_partial_fit_after_fit_continues(cls):
-    """partial_fit after fit trains one more epoch on the same model."""
-    X = _data()
-    est = _fitted(cls, X)
-    net = est.net_
-    before = est.transform(X)
-    est.partial_fit(X)
-    assert est.net_ is net
-    assert est.n_iter_ == FAST["max_epochs"] + 1
-    est.partial_fit(X[:5])
-    assert est.n_iter_ == FAST["max_epochs"] + 2
-    assert not np.allclose(est.transform(X), before)
-    _assert_works(est, X)

@@ -1,13 +1,14 @@
 """Tests for the KL divergence and the evidence lower bound."""
 
 import inspect
+import math
 
 import numpy as np
 import pytest
 import torch
 from scipy import integrate, stats
 
-from skvae.nn import elbo, gaussian_kl
+from skvae.nn import elbo, gaussian_kl, gaussian_kl_per_dim
 
 
 def _kl_closed_form(mean, std):
@@ -98,6 +99,36 @@ def test_gaussian_kl_non_negative_near_prior(dtype):
     logvar = torch.linspace(-1e-6, 1e-6, 20001, dtype=dtype)[:, None]
     kl = gaussian_kl(torch.zeros_like(logvar), logvar)
     assert (kl >= 0).all()
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (2, 4, 6), (7, 1)])
+def test_gaussian_kl_per_dim_sums_to_gaussian_kl(shape):
+    """gaussian_kl is the sum over the last axis of gaussian_kl_per_dim."""
+    gen = torch.Generator().manual_seed(2)
+    mean = torch.randn(shape, generator=gen, dtype=torch.float64)
+    logvar = torch.randn(shape, generator=gen, dtype=torch.float64)
+    per_dim = gaussian_kl_per_dim(mean, logvar)
+    assert per_dim.shape == shape
+    torch.testing.assert_close(per_dim.sum(-1), gaussian_kl(mean, logvar))
+
+
+@pytest.mark.parametrize("mean", [0.0, 0.7, -2.5])
+@pytest.mark.parametrize("logvar", [-3.0, 0.0, 1e-9, 1.2])
+def test_gaussian_kl_per_dim_matches_scipy(mean, logvar):
+    """KL(q || N(0, 1)) = -H(q) - E_q[log N(z; 0, 1)], H from scipy.stats."""
+    kl = gaussian_kl_per_dim(
+        torch.tensor([[mean, 0.0]], dtype=torch.float64),
+        torch.tensor([[logvar, 0.0]], dtype=torch.float64),
+    )[0]
+    variance = math.exp(logvar)
+    expected = (
+        -stats.norm(mean, math.sqrt(variance)).entropy()
+        + 0.5 * math.log(2 * math.pi)
+        + 0.5 * (variance + mean**2)
+    )
+    assert kl[0].item() == pytest.approx(expected, rel=1e-7, abs=1e-12)
+    assert kl[1].item() == 0.0
+    assert kl[0].item() >= 0.0
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.5, 1.0, 4.0])

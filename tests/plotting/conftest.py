@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
+from tests._helpers import FAST
+
 matplotlib.use("Agg")
 
 DIGITS_SHAPE = (1, 8, 8)
-TINY = {"hidden_dims": (8,), "max_epochs": 2, "random_state": 0}
 
 
 @pytest.fixture(autouse=True)
@@ -41,7 +42,7 @@ def fitted():
         key = (estimator_class, data, tuple(sorted(params.items())))
         X, y, image_shape = datasets[data]
         if key not in cache:
-            cache[key] = estimator_class(**{**TINY, **params}).fit(X)
+            cache[key] = estimator_class(**{**FAST, **params}).fit(X)
         return cache[key], X, y, image_shape
 
     return get

@@ -6,10 +6,9 @@ import pytest
 from numpy.testing import assert_allclose
 from sklearn.exceptions import NotFittedError
 
-from skvae import AETransformer, VAETransformer
+from skvae import VAETransformer
 from skvae.plotting import InterpolationDisplay
-
-ESTIMATORS = [VAETransformer, AETransformer]
+from tests._helpers import ESTIMATORS
 
 
 @pytest.mark.parametrize("data", ["digits", "table"])

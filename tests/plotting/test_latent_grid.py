@@ -9,8 +9,7 @@ from sklearn.exceptions import NotFittedError
 
 from skvae import AETransformer, VAETransformer
 from skvae.plotting import LatentGridDisplay
-
-ESTIMATORS = [VAETransformer, AETransformer]
+from tests._helpers import ESTIMATORS
 
 
 def _expected_grid_values(estimator, dims, n, quantile_range):

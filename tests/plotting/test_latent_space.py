@@ -7,10 +7,9 @@ from numpy.testing import assert_allclose
 from scipy.stats import norm
 from sklearn.exceptions import NotFittedError
 
-from skvae import AETransformer, VAETransformer
+from skvae import VAETransformer
 from skvae.plotting import LatentSpaceDisplay
-
-ESTIMATORS = [VAETransformer, AETransformer]
+from tests._helpers import ESTIMATORS
 
 
 @pytest.mark.parametrize("data", ["digits", "table"])

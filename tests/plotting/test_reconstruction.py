@@ -11,10 +11,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from skvae import AETransformer, VAETransformer
+from skvae import VAETransformer
 from skvae.plotting import ReconstructionDisplay
-
-ESTIMATORS = [VAETransformer, AETransformer]
+from tests._helpers import ESTIMATORS
 
 
 @pytest.mark.parametrize("data", ["digits", "table"])

@@ -9,10 +9,9 @@ from numpy.testing import assert_allclose
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
-from skvae import AETransformer, VAETransformer
+from skvae import VAETransformer
 from skvae.plotting import ReconstructionProgressDisplay
-
-ESTIMATORS = [VAETransformer, AETransformer]
+from tests._helpers import ESTIMATORS
 
 
 class RecordReconstructions:

@@ -8,10 +8,9 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 from skorch.history import History
 
-from skvae import AETransformer, VAETransformer
 from skvae.plotting import TrainingCurvesDisplay
+from tests._helpers import ESTIMATORS
 
-ESTIMATORS = [VAETransformer, AETransformer]
 ALL_KEYS = [
     "train_loss",
     "valid_loss",

@@ -1,0 +1,1 @@
+"""skvae's test suite: one test module per package module."""
