@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
-from ._net import AutoencoderNet, NegativeLogLikelihood
+from ._net import AutoencoderNet
 from .nn import AE
 
 # Added to the latent covariance so sampling works even from a single training row.
@@ -224,9 +224,10 @@ class AETransformer(_BaseAutoencoder):
         self.verbose = verbose
 
     _module_class = AE
+    _net_class = AutoencoderNet
 
-    def _net_kwargs(self, seed):
-        return AutoencoderNet, {"criterion": NegativeLogLikelihood}
+    def _loss_params(self):
+        return {}
 
     def _score_batch(self, module, x, rows):
         return module(x).log_px_z
@@ -255,8 +256,7 @@ class AETransformer(_BaseAutoencoder):
             Decoded means, in the training data's units.
         """
         check_is_fitted(self)
-        self._check_n_samples(n_samples)
-        rng = self._sample_rng(random_state)
+        rng = self._sample_rng(n_samples, random_state)
         z = rng.multivariate_normal(
             self.latent_mean_, self.latent_covariance_, n_samples
         )

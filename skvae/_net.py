@@ -10,33 +10,38 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from torch import nn
+from torch.utils.data import TensorDataset
 
 from .nn import elbo, gaussian_kl_per_dim
+
+
+class DrawnRows(TensorDataset):
+    """Training rows whose batches are fresh 0/1 draws: dynamic binarisation.
+
+    Each time :class:`TensorBatches` cuts a batch from these rows, every value
+    ``p`` in [0, 1] becomes a 1 with probability ``p``, drawn from ``generator``
+    (on the rows' device) into a new tensor; the rows are never written.
+    """
+
+    def __init__(self, rows, generator):
+        super().__init__(rows)
+        self.generator = generator
 
 
 class TensorBatches:
     """Iterate over ``batch_size`` slices of ``dataset.tensors[0]``.
 
     With ``shuffle=True`` the rows are permuted once per epoch using ``generator``.
-    With a ``binarize_generator`` (on the rows' device), each batch is a fresh 0/1
-    draw that is 1 with probability the value (dynamic binarisation); the stored
-    rows are never changed. The last batch may be smaller; there is always at
-    least one batch.
+    Batches of :class:`DrawnRows` are binarised. The last batch may be smaller;
+    there is always at least one batch.
     """
 
-    def __init__(
-        self,
-        dataset,
-        batch_size,
-        shuffle=False,
-        generator=None,
-        binarize_generator=None,
-    ):
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
         self.X = dataset.tensors[0]
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.generator = generator
-        self.binarize_generator = binarize_generator
+        self.draws = dataset.generator if isinstance(dataset, DrawnRows) else None
 
     def __len__(self):
         return math.ceil(len(self.X) / self.batch_size)
@@ -47,30 +52,24 @@ class TensorBatches:
             order = torch.randperm(len(X), generator=self.generator)
             X = X[order.to(X.device)]
         for batch in X.split(self.batch_size):
-            if self.binarize_generator is not None:
-                batch = torch.bernoulli(batch, generator=self.binarize_generator)
+            if self.draws is not None:
+                batch = torch.bernoulli(batch, generator=self.draws)
             yield batch, None
 
 
 class NegativeELBO(nn.Module):
-    """Training loss of a VAE: the batch mean of ``-(log p(x|z) - beta * KL)``.
+    """Training loss of a VAE: the batch mean of ``-(log p(x|z) - kl_weight * KL)``.
 
     With ``free_bits > 0`` the KL term is ``sum_d max(free_bits, KL_d)``, where
     ``KL_d`` is dimension ``d``'s KL averaged over the batch (Kingma et al. 2016):
     dimensions below the floor get no gradient from the KL.
     """
 
-    def __init__(self, beta=1.0, free_bits=0.0):
-        super().__init__()
-        self.beta = beta
-        self.free_bits = free_bits
-
-    def forward(self, output):
-        if not self.free_bits:
-            return -elbo(output.log_px_z, output.kl, self.beta).mean()
+    def forward(self, output, kl_weight=1.0, free_bits=0.0):
+        if not free_bits:
+            return -elbo(output.log_px_z, output.kl, kl_weight).mean()
         kl = gaussian_kl_per_dim(output.mean, output.logvar).mean(0)
-        kl = kl.clamp(min=self.free_bits).sum()
-        return -output.log_px_z.mean() + self.beta * kl
+        return -output.log_px_z.mean() + kl_weight * kl.clamp(min=free_bits).sum()
 
 
 class NegativeLogLikelihood(nn.Module):
@@ -93,31 +92,6 @@ class StopOnNonFiniteLoss(Callback):
             )
 
 
-class KLWarmup(Callback):
-    """Set the KL weight of each epoch: ``beta * min(1, epoch / epochs)``.
-
-    ``epochs=0`` keeps ``beta``. Epochs count over the net's whole history, so
-    the warm-up goes on across ``partial_fit`` calls. The weight is recorded in
-    the history as ``kl_weight``. Validation batches use ``beta`` itself, so
-    ``valid_loss`` (which early stopping watches) does not rise with the weight.
-    """
-
-    def __init__(self, beta=1.0, epochs=0):
-        self.beta = beta
-        self.epochs = epochs
-
-    def on_epoch_begin(self, net, **kwargs):
-        # The net's own on_epoch_begin has already added this epoch's row.
-        epoch = len(net.history)
-        self.weight_ = (
-            self.beta * min(1.0, epoch / self.epochs) if self.epochs else self.beta
-        )
-        net.history.record("kl_weight", self.weight_)
-
-    def on_batch_begin(self, net, training=False, **kwargs):
-        net.criterion_.beta = self.weight_ if training else self.beta
-
-
 class QuietPrintLog(PrintLog):
     """skorch's ``PrintLog``, minus building the epoch's table when nothing is printed.
 
@@ -134,57 +108,29 @@ class AutoencoderNet(NeuralNet):
 
     Each batch also records the loss's parts (``train_reconstruction``, and
     ``train_kl`` for a VAE; ``valid_*`` on validation batches), which
-    ``PassthroughScoring`` callbacks average per epoch. ``input_mean`` and
-    ``input_scale`` are the estimator's standardisation, so :meth:`reconstruct`
-    works in data units.
+    ``PassthroughScoring`` callbacks average per epoch. ``binarize_generator``
+    draws the batches of :class:`DrawnRows` (dynamic binarisation); it carries
+    its state from one training call to the next.
     """
 
+    loss_class = NegativeLogLikelihood
     loss_parts = ("reconstruction",)
+    draws_noise = False
 
-    def __init__(self, *args, input_mean=None, input_scale=None, **kwargs):
+    def __init__(self, *args, binarize_generator=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.input_mean = input_mean
-        self.input_scale = input_scale
-
-    @property
-    def _default_callbacks(self):
-        return [
-            (name, QuietPrintLog() if name == "print_log" else callback)
-            for name, callback in super()._default_callbacks
-        ]
-
-    def _set_training(self, training=True):
-        # skorch calls this before every batch, and Module.train walks every layer:
-        # skip the walk when the module and criterion are already in that mode.
-        modules = [getattr(self, f"{name}_") for name in self._modules + self._criteria]
-        if all(m.training == training for m in modules if isinstance(m, nn.Module)):
-            return
-        super()._set_training(training)
+        self.binarize_generator = binarize_generator
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        prefix = "train" if training else "valid"
-        # One device-to-host copy per batch for all parts, not one per part.
-        values = torch.stack([_loss_part(y_pred, p) for p in self.loss_parts])
-        for part, value in zip(self.loss_parts, values.tolist(), strict=True):
-            self.history.record_batch(f"{prefix}_{part}", value)
+        self._record_parts(y_pred, training)
         return self.criterion_(y_pred)
 
-    def reconstruct(self, X):
-        """Expected reconstructions of raw rows ``X`` (ndarray), in data units."""
-        module = self.module_
-        training = module.training
-        module.eval()
-        try:
-            with torch.inference_mode():
-                x = torch.as_tensor(
-                    (X - self.input_mean) / self.input_scale,
-                    dtype=torch.float32,
-                    device=self.device,
-                )
-                out = module.reconstruct(x).cpu().double().numpy()
-        finally:
-            module.train(training)
-        return out * self.input_scale + self.input_mean
+    def _record_parts(self, output, training):
+        prefix = "train" if training else "valid"
+        # One device-to-host copy per batch for all parts, not one per part.
+        values = torch.stack([_loss_part(output, p) for p in self.loss_parts])
+        for part, value in zip(self.loss_parts, values.tolist(), strict=True):
+            self.history.record_batch(f"{prefix}_{part}", value)
 
 
 def _loss_part(output, part):
@@ -194,12 +140,32 @@ def _loss_part(output, part):
 
 
 class VAENet(AutoencoderNet):
-    """Draws reparameterisation noise from ``noise_generator``, not the global RNG."""
+    """Adds the KL weight schedule and reparameterisation noise to the net.
 
+    Training batches of epoch ``e`` weigh the KL by ``beta * min(1, e /
+    kl_warmup_epochs)`` (``beta`` when ``kl_warmup_epochs=0``), counted over the
+    net's whole history and recorded as ``kl_weight``; validation batches use
+    ``beta``, so ``valid_loss`` does not rise with the weight. Noise comes from
+    ``noise_generator``, not the global RNG.
+    """
+
+    loss_class = NegativeELBO
     loss_parts = ("reconstruction", "kl")
+    draws_noise = True
 
-    def __init__(self, *args, noise_generator=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        beta=1.0,
+        kl_warmup_epochs=0,
+        free_bits=0.0,
+        noise_generator=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
+        self.beta = beta
+        self.kl_warmup_epochs = kl_warmup_epochs
+        self.free_bits = free_bits
         self.noise_generator = noise_generator
 
     def infer(self, x, **fit_params):
@@ -207,6 +173,16 @@ class VAENet(AutoencoderNet):
             (len(x), self.module_.latent_dim),
             generator=self.noise_generator,
             device=x.device,
-            dtype=x.dtype,
+            dtype=self.module_.dtype,
         )
         return self.module_(x, eps)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        self._record_parts(y_pred, training)
+        weight = self.beta
+        if training:
+            # The epoch's row is already in the history: epochs count from 1.
+            epoch, warmup = len(self.history), self.kl_warmup_epochs
+            weight = self.beta * min(1.0, epoch / warmup) if warmup else self.beta
+            self.history.record("kl_weight", weight)
+        return self.criterion_(y_pred, kl_weight=weight, free_bits=self.free_bits)

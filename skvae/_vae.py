@@ -3,21 +3,22 @@
 Kingma & Welling (2013), with the KL weight beta of Higgins et al. (2017).
 """
 
-import math
 from numbers import Integral, Real
 
+import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
-from ._diagnostics import latent_usage
-from ._net import NegativeELBO, VAENet
+from ._net import VAENet
 from ._noise import keyed_normal_noise, row_keys
 from ._sklearn import Interval
-from .nn import VAE, elbo, importance_log_weights
+from .nn import VAE, elbo, gaussian_kl_per_dim, streamed_importance_weighted_bound
 
 # Seed of the row-keyed noise behind score_samples: fixed, so scores are deterministic.
 _SCORE_SEED = 20131220
+# Burda et al. (2015) count unit d as active when Cov_x(E_q[z_d]) exceeds this.
+_ACTIVITY_THRESHOLD = 0.01
 
 
 class VAETransformer(_BaseAutoencoder):
@@ -295,54 +296,43 @@ class VAETransformer(_BaseAutoencoder):
         self.verbose = verbose
 
     _module_class = VAE
+    _net_class = VAENet
 
-    def _net_kwargs(self, seed):
-        noise = torch.Generator(device=self.device_).manual_seed(seed + 1)
-        return VAENet, {
-            "criterion": NegativeELBO,
-            "criterion__beta": self.beta,
-            "criterion__free_bits": self.free_bits,
-            "noise_generator": noise,
+    def _loss_params(self):
+        return {
+            "beta": self.beta,
+            "kl_warmup_epochs": self.kl_warmup_epochs,
+            "free_bits": self.free_bits,
         }
 
-    def _train(self, X, epochs):
-        # beta, kl_warmup_epochs and free_bits may have changed since the net was
-        # built. Set them directly: net.set_params(criterion__...) would rebuild
-        # the optimizer. The warm-up callback sets the criterion's beta per epoch.
-        warmup = dict(self.net_.callbacks_)["kl_warmup"]
-        warmup.beta, warmup.epochs = self.beta, self.kl_warmup_epochs
-        self.net_.criterion_.free_bits = self.free_bits
-        super()._train(X, epochs)
-
     def _after_training(self, X):
-        self.kl_per_dim_, self.n_active_units_ = latent_usage(self, X)
+        def means_and_kl(module, x, rows):
+            mean, logvar = module.encode(x)
+            return torch.cat([mean, gaussian_kl_per_dim(mean, logvar)], dim=1)
+
+        # A unit is active when its posterior mean varies across rows (Burda et
+        # al. 2015); a collapsed unit copies the prior for every row.
+        mean, kl = np.split(self._map_batches(X, means_and_kl), 2, axis=1)
+        self.kl_per_dim_ = kl.astype(np.float64).mean(axis=0)
+        activity = mean.astype(np.float64).var(axis=0)
+        self.n_active_units_ = int(np.sum(activity > _ACTIVITY_THRESHOLD))
 
     def _score_batch(self, module, x, rows):
-        k = self.n_importance_samples
         keys = row_keys(rows, _SCORE_SEED)
-        if k == 1:
-            eps = self._score_noise(keys, 1, module.latent_dim, x)[:, 0]
-            output = module(x, eps)
-            return elbo(output.log_px_z, output.kl, beta=1.0)
-        # Stream the k draws in passes that decode about as many rows as an
-        # inference chunk (conv decoders slow down 4x at 8192 rows a pass),
-        # encoding once and combining passes with logaddexp, so memory does not
-        # grow with k.
-        posterior = module.encode(x)
-        per_pass = max(1, self._inference_rows(self.n_features_in_) // len(x))
-        total = None
-        for first in range(0, k, per_pass):
-            n_draws = min(per_pass, k - first)
-            eps = self._score_noise(keys, n_draws, module.latent_dim, x, first)
-            log_w = importance_log_weights(module, x, eps, posterior=posterior)
-            chunk = log_w.logsumexp(dim=1)
-            total = chunk if total is None else torch.logaddexp(total, chunk)
-        return total - math.log(k)
 
-    def _score_noise(self, keys, n_draws, dim, x, first_draw=0):
-        """Row-keyed noise (n_rows, n_draws, dim) as a tensor like ``x``."""
-        noise = keyed_normal_noise(keys, n_draws, dim, first_draw)
-        return torch.as_tensor(noise, dtype=x.dtype, device=x.device)
+        def noise(first_draw, n_draws):
+            draws = keyed_normal_noise(keys, n_draws, module.latent_dim, first_draw)
+            return torch.as_tensor(draws, dtype=x.dtype, device=x.device)
+
+        k = self.n_importance_samples
+        if k == 1:
+            output = module(x, noise(0, 1)[:, 0])
+            return elbo(output.log_px_z, output.kl, beta=1.0)
+        # Passes that decode about as many rows as an inference chunk (conv
+        # decoders slow down 4x at 8192 rows a pass), so memory does not grow
+        # with k.
+        per_pass = max(1, self._inference_rows(self.n_features_in_) // len(x))
+        return streamed_importance_weighted_bound(module, x, noise, k, per_pass)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the generative model.
@@ -363,7 +353,6 @@ class VAETransformer(_BaseAutoencoder):
             Decoded means, in the training data's units.
         """
         check_is_fitted(self)
-        self._check_n_samples(n_samples)
-        rng = self._sample_rng(random_state)
+        rng = self._sample_rng(n_samples, random_state)
         z = rng.standard_normal((n_samples, self._n_features_out))
         return self.inverse_transform(z)

@@ -1,9 +1,10 @@
 """skorch callbacks for skvae estimators, passed with ``callbacks=[...]``."""
 
-from numbers import Integral
-
+import torch
 from sklearn.utils.validation import check_array
 from skorch.callbacks import Callback
+
+from ._validation import check_int
 
 __all__ = ["RecordReconstructions"]
 
@@ -57,9 +58,7 @@ class RecordReconstructions(Callback):
         self : object
             This callback.
         """
-        every = self.every
-        if not isinstance(every, Integral) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}.")
+        check_int(self.every, "every")
         self.X_ = check_array(self.X, input_name="X of RecordReconstructions")
         return self
 
@@ -77,7 +76,7 @@ class RecordReconstructions(Callback):
         **kwargs : dict
             Further skorch arguments (unused).
         """
-        n_features = len(net.input_mean)
+        n_features = net.module_.n_features
         if self.X_.shape[1] != n_features:
             raise ValueError(
                 f"RecordReconstructions got rows of {self.X_.shape[1]} features, "
@@ -115,4 +114,14 @@ class RecordReconstructions(Callback):
             self._record(net)
 
     def _record(self, net):
-        net.history.record("reconstructions", net.reconstruct(self.X_))
+        module = net.module_
+        training = module.training
+        module.eval()
+        try:
+            with torch.inference_mode():
+                # float64 rows: the module standardises them before casting.
+                x = torch.as_tensor(self.X_, dtype=torch.float64, device=net.device)
+                reconstructions = module.reconstruct(x).cpu().double().numpy()
+        finally:
+            module.train(training)
+        net.history.record("reconstructions", reconstructions)

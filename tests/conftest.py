@@ -1,13 +1,147 @@
-"""Fixtures shared by every test module: one torch thread, IDX files, tiny MNIST."""
+"""What the test modules share: fast settings, data makers, checks and fixtures.
+
+Test modules import the settings and helpers by name (``from tests.conftest
+import FAST``); the fixtures (one torch thread, IDX files, tiny MNIST) reach them
+as pytest fixtures.
+"""
 
 import gzip
+import math
 from hashlib import sha256
 
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.validation import check_is_fitted
+from torch import nn
 
+from skvae import AETransformer, VAETransformer
 from skvae.datasets import _mnist
+
+ESTIMATORS = [VAETransformer, AETransformer]
+
+# A small seeded network; tests that set max_epochs themselves start from this.
+SMALL = {"hidden_dims": (8,), "random_state": 0}
+# Two epochs of it: what most tests train.
+FAST = {**SMALL, "max_epochs": 2}
+# A wider network trained an epoch longer: the settings the tests of fitted outputs
+# (repeatability, scores, persistence) were written with.
+WIDE = {**FAST, "hidden_dims": (16,), "max_epochs": 3}
+# One epoch of the default networks: conv and custom-module tests must leave
+# hidden_dims at its default.
+ONE_EPOCH = {"max_epochs": 1, "random_state": 0}
+CONV = {**ONE_EPOCH, "architecture": "conv", "image_shape": (1, 8, 8)}
+# The Bernoulli model of the binarize tests, in batches of 16 rows.
+BINARY = {**SMALL, "likelihood": "bernoulli", "batch_size": 16}
+
+NOT_FITTED = "is not fitted yet"
+
+
+def normal_rows(n_samples=20, n_features=3, seed=0):
+    """Rows of standard normal values."""
+    return np.random.RandomState(seed).normal(size=(n_samples, n_features))
+
+
+def unit_rows(n_samples=20, n_features=3, seed=0):
+    """Rows of uniform values in [0, 1)."""
+    return np.random.RandomState(seed).uniform(size=(n_samples, n_features))
+
+
+def images(n=40, image_shape=(1, 8, 8), seed=0):
+    """Rows of flattened random images with values in [0, 1]."""
+    return unit_rows(n, math.prod(image_shape), seed)
+
+
+def grey_rows(n=40, n_features=6, seed=0):
+    """Fractional values strictly inside (0, 1), so any 0/1 value is a draw."""
+    return np.random.RandomState(seed).uniform(0.05, 0.95, size=(n, n_features))
+
+
+def factor_model(n_samples=300, n_features=6, latent_dim=2, seed=0):
+    """Rows from a linear-Gaussian factor model, and each feature's signal std."""
+    rng = np.random.RandomState(seed)
+    loadings = rng.normal(size=(latent_dim, n_features))
+    noise = rng.uniform(0.2, 0.6, size=n_features)
+    z = rng.normal(size=(n_samples, latent_dim))
+    X = z @ loadings + rng.normal(size=(n_samples, n_features)) * noise + 3.0
+    return X, np.sqrt((loadings**2).sum(axis=0))
+
+
+def factor_data(**kwargs):
+    """The rows of ``factor_model(**kwargs)``."""
+    return factor_model(**kwargs)[0]
+
+
+def standardised_factor_data(n_samples=1000, n_features=8, n_factors=2, seed=0):
+    """Standardised rows of a linear factor model with small isotropic noise."""
+    rng = np.random.RandomState(seed)
+    loadings = rng.normal(size=(n_factors, n_features))
+    X = rng.normal(size=(n_samples, n_factors)) @ loadings
+    X += 0.3 * rng.normal(size=(n_samples, n_features))
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+def low_rank_rows(n=60, n_features=6, seed=0):
+    """Rank-2 factor data with noise: learnable, then overfitted."""
+    rng = np.random.RandomState(seed)
+    return rng.normal(size=(n, 2)) @ rng.normal(size=(2, n_features)) + 0.3 * (
+        rng.normal(size=(n, n_features))
+    )
+
+
+def mlp_encoder(n_features=6):
+    """A custom encoder module for rows of ``n_features``."""
+    return nn.Sequential(nn.Linear(n_features, 8), nn.ReLU())
+
+
+def mlp_decoder(n_features=6):
+    """A custom decoder module from 2 latent dimensions to ``n_features``."""
+    return nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, n_features))
+
+
+def fast_fit(cls, X=None, **params):
+    """``cls`` with the FAST settings and ``params``, fitted to X (or normal_rows)."""
+    return cls(**{**FAST, **params}).fit(normal_rows() if X is None else X)
+
+
+def fitted_outputs(est, X):
+    """Every output of a fitted estimator: codes, reconstructions, samples, scores."""
+    return (
+        est.transform(X),
+        est.inverse_transform(est.transform(X)),
+        est.sample(5),
+        est.score_samples(X),
+    )
+
+
+def assert_unfitted(est, X):
+    """est is unfitted: it says so, and holds no net or input width."""
+    with pytest.raises(NotFittedError, match=NOT_FITTED):
+        check_is_fitted(est)
+    with pytest.raises(NotFittedError, match=NOT_FITTED):
+        est.transform(X)
+    assert not hasattr(est, "net_")
+    assert not hasattr(est, "n_features_in_")
+
+
+def assert_works(est, X):
+    """transform, inverse_transform, score_samples and sample give finite output."""
+    n_samples, n_features = X.shape
+    Z = est.transform(X)
+    assert Z.shape == (n_samples, est.latent_dim)
+    assert np.all(np.isfinite(Z))
+    X_back = est.inverse_transform(Z)
+    assert X_back.shape == (n_samples, n_features)
+    assert np.all(np.isfinite(X_back))
+    scores = est.score_samples(X)
+    assert scores.shape == (n_samples,)
+    assert np.all(np.isfinite(scores))
+    assert np.isfinite(est.score(X))
+    samples = est.sample(3, random_state=0)
+    assert samples.shape == (3, n_features)
+    assert np.all(np.isfinite(samples))
+
 
 # IDX type code of each NumPy dtype the format can hold.
 _IDX_CODES = {

@@ -1,7 +1,7 @@
 """Tests of skvae._ae: what sets AETransformer apart from the VAE."""
 
 from skvae import AETransformer
-from tests._helpers import FAST, standardised_factor_data
+from tests.conftest import FAST, standardised_factor_data
 
 
 def test_autoencoder_has_no_kl_diagnostics():

@@ -12,7 +12,7 @@ from skvae._anomaly import run_fit, run_score
 from skvae._cli import main
 from skvae._model_store import load_model
 
-FAST = ["--max-epochs", "2", "--latent-dim", "2"]
+FAST_ARGS = ["--max-epochs", "2", "--latent-dim", "2"]
 COLUMNS = ["a", "b", "c", "d"]
 OUTLIERS = [7, 23, 51]
 
@@ -85,7 +85,7 @@ def fitted(tmp_path_factory):
     folder = tmp_path_factory.mktemp("fitted")
     train = _table(folder, "csv-header")
     model = folder / "model.pkl"
-    argv = ["anomaly", "fit", str(train), "--model", str(model), *FAST]
+    argv = ["anomaly", "fit", str(train), "--model", str(model), *FAST_ARGS]
     assert main(argv) == 0
     return model
 
@@ -97,7 +97,7 @@ def test_fit_then_score_flags_the_planted_outliers(kind, tmp_path, capsys):
     train = _table(tmp_path, kind, X)
     model = tmp_path / "model.pkl"
 
-    summary = _fit(capsys, train, model, *FAST)
+    summary = _fit(capsys, train, model, *FAST_ARGS)
     assert "60 rows x 4 features" in summary
     assert "Score: likelihood" in summary
     assert "Threshold (offset_): " in summary
@@ -147,7 +147,7 @@ def test_fit_is_repeatable_and_seeded_by_random_state(tmp_path, capsys):
     train = _table(tmp_path, "npy")
     outputs = []
     for name, options in [("a", []), ("b", []), ("c", ["--random-state", "1"])]:
-        _fit(capsys, train, tmp_path / name, *FAST, *options)
+        _fit(capsys, train, tmp_path / name, *FAST_ARGS, *options)
         outputs.append(_score(capsys, tmp_path / name, train).out)
 
     assert outputs[0] == outputs[1]
@@ -159,7 +159,7 @@ def test_contamination_flags_that_fraction_of_the_training_rows(tmp_path, capsys
     train = _table(tmp_path, "npy")
     model = tmp_path / "model.pkl"
 
-    summary = _fit(capsys, train, model, *FAST, "--contamination", "0.1")
+    summary = _fit(capsys, train, model, *FAST_ARGS, "--contamination", "0.1")
     _, _, flags = _parse(_score(capsys, model, train).out)
 
     assert 5 <= flags.sum() <= 7
@@ -191,7 +191,7 @@ def test_score_without_header_checks_only_the_column_count(
 def test_header_yes_takes_the_first_row_as_names(tmp_path, capsys):
     """--header yes reads a numeric first row as column names, not data."""
     train = _write(tmp_path / "train.csv", _csv(_data()))
-    summary = _fit(capsys, train, tmp_path / "m", *FAST, "--header", "yes")
+    summary = _fit(capsys, train, tmp_path / "m", *FAST_ARGS, "--header", "yes")
     assert "59 rows x 4 features" in summary
 
 
@@ -278,7 +278,7 @@ def test_unwritable_output_is_a_one_line_error(
     path = tmp_path / target
     data = fitted.parent / "train.csv"
     if command == "fit":
-        argv = ["anomaly", "fit", str(data), "--model", str(path), *FAST]
+        argv = ["anomaly", "fit", str(data), "--model", str(path), *FAST_ARGS]
     else:
         argv = ["anomaly", "score", str(fitted), str(data), "-o", str(path)]
 

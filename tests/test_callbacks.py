@@ -7,7 +7,7 @@ from skorch.callbacks import Callback
 
 from skvae import VAETransformer
 from skvae.callbacks import RecordReconstructions
-from tests._helpers import ESTIMATORS, FAST
+from tests.conftest import ESTIMATORS, FAST
 
 
 def _rows(n=30, n_features=5, seed=0):
@@ -99,12 +99,12 @@ def test_wrong_width_rows_raise(Estimator):
 
 @pytest.mark.parametrize("every", [0, -1, 1.5, True, "2"])
 def test_invalid_every_raises(every):
-    """every must be a positive integer."""
+    """every must be an integer >= 1."""
     X = _rows()
     est = VAETransformer(
         **{**FAST, "max_epochs": 1}, callbacks=[RecordReconstructions(X[:3], every)]
     )
-    with pytest.raises(ValueError, match="every must be a positive integer"):
+    with pytest.raises(ValueError, match="every must be an integer >= 1"):
         est.fit(X)
 
 

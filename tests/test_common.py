@@ -3,7 +3,7 @@
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
-from tests._helpers import FAST
+from tests.conftest import FAST
 
 
 @parametrize_with_checks(

@@ -9,9 +9,22 @@ import skvae
 import skvae.callbacks
 import skvae.datasets
 import skvae.nn
+import skvae.nn.conv
+import skvae.nn.init
+import skvae.nn.summary
 import skvae.plotting
 
-MODULES = (skvae, skvae.callbacks, skvae.datasets, skvae.nn, skvae.plotting)
+# skvae.nn's infrastructure submodules are public too, outside skvae.nn.__all__.
+MODULES = (
+    skvae,
+    skvae.callbacks,
+    skvae.datasets,
+    skvae.nn,
+    skvae.nn.conv,
+    skvae.nn.init,
+    skvae.nn.summary,
+    skvae.plotting,
+)
 
 # Checks we do not hold to, as in scikit-learn's own docstring test: summary
 # layout (GL01, GL02, SS05), optional sections (ES01, SA01) and named returns (RT02),

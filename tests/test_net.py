@@ -5,16 +5,14 @@ import pytest
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from torch import nn
-from torch.utils.data import TensorDataset
 
 import skvae._net
 from skvae import AETransformer, VAETransformer
-from skvae._net import AutoencoderNet, NegativeELBO, QuietPrintLog, TensorBatches
+from skvae._net import DrawnRows, NegativeELBO, QuietPrintLog, TensorBatches
 from skvae.nn import VAE, VAEOutput, gaussian_kl
-from tests._helpers import (
+from tests.conftest import (
     BINARY,
     ESTIMATORS,
     FAST,
@@ -100,9 +98,7 @@ def test_stored_rows_are_not_changed():
     rows = torch.rand(10, 4, dtype=torch.float64) * 0.8 + 0.1
     before = rows.clone()
     batches = TensorBatches(
-        TensorDataset(rows),
-        batch_size=3,
-        binarize_generator=torch.Generator().manual_seed(0),
+        DrawnRows(rows, torch.Generator().manual_seed(0)), batch_size=3
     )
     drawn = [x for x, _ in batches]
     assert torch.equal(rows, before)
@@ -162,7 +158,8 @@ def test_free_bits_loss_floors_each_dimensions_batch_mean_kl(beta, free_bits):
     )
     logvar = torch.randn(7, 3, generator=gen, dtype=torch.float64) * 0.3
     log_px_z = torch.randn(7, generator=gen, dtype=torch.float64)
-    loss = NegativeELBO(beta=beta, free_bits=free_bits)(_output(mean, logvar, log_px_z))
+    output = _output(mean, logvar, log_px_z)
+    loss = NegativeELBO()(output, kl_weight=beta, free_bits=free_bits)
     kl_d = (0.5 * (mean**2 + logvar.exp() - 1 - logvar)).mean(0).numpy()
     expected = -log_px_z.mean().item() + beta * np.maximum(free_bits, kl_d).sum()
     assert loss.item() == pytest.approx(expected, rel=1e-12)
@@ -182,7 +179,7 @@ def test_free_bits_stop_kl_gradient_below_the_floor():
     output = module(x, eps)
     # The KL part alone: the reconstruction term also reaches the heads through z.
     output = output._replace(log_px_z=output.log_px_z.detach())
-    NegativeELBO(free_bits=1.0)(output).backward()
+    NegativeELBO()(output, free_bits=1.0).backward()
     grad = module.mean_head.weight.grad
     assert torch.all(grad[:2] == 0)
     assert torch.all(grad[2] != 0)
@@ -265,11 +262,10 @@ def test_training_batches_train_and_validation_batches_evaluate(Estimator):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_shortcuts_give_the_same_model_as_skorch(Estimator, monkeypatch):
-    """With skorch's own mode switching and PrintLog, fit gives identical weights."""
+def test_quiet_print_log_gives_the_same_model_as_skorch(Estimator, monkeypatch):
+    """With skorch's own PrintLog, fit gives identical weights."""
 
     fast = _estimator(Estimator, []).fit(normal_rows(60, 4))
-    monkeypatch.setattr(AutoencoderNet, "_set_training", NeuralNet._set_training)
     monkeypatch.setattr(QuietPrintLog, "on_epoch_end", PrintLog.on_epoch_end)
     plain = _estimator(Estimator, []).fit(normal_rows(60, 4))
     for (name, a), (_, b) in zip(
@@ -427,8 +423,8 @@ def make_loss_nan(monkeypatch):
             original = criterion.forward
 
             # Multiplying keeps the graph, so backward and the optimiser step still run.
-            def forward(self, output, original=original):
-                return original(self, output) * float("nan")
+            def forward(self, output, original=original, **weights):
+                return original(self, output, **weights) * float("nan")
 
             monkeypatch.setattr(criterion, "forward", forward)
 

@@ -8,7 +8,7 @@ from scipy import stats
 
 from skvae import _noise
 from skvae._noise import row_keys, row_normal_noise
-from tests._helpers import normal_rows
+from tests.conftest import normal_rows
 
 SEED = 12345
 

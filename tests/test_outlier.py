@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
-from tests._helpers import FAST
+from tests.conftest import FAST
 
 UNSEEDED = {**FAST, "random_state": None}
 

@@ -10,10 +10,9 @@ from sklearn.decomposition import FactorAnalysis
 from sklearn.model_selection import GridSearchCV
 
 from skvae import VAETransformer, _base, _vae
-from skvae._diagnostics import latent_usage
-from skvae._noise import row_keys
-from skvae.nn import importance_log_weights
-from tests._helpers import (
+from skvae._noise import keyed_normal_noise, row_keys
+from skvae.nn import importance_log_weights, iwae
+from tests.conftest import (
     FAST,
     SMALL,
     WIDE,
@@ -46,7 +45,7 @@ def test_vae_transform_is_posterior_mean():
     """transform returns the encoder's posterior mean, not a random draw."""
     X = factor_data()
     vae = VAETransformer(**WIDE).fit(X)
-    x = torch.as_tensor(vae._standardize(X), dtype=torch.float32)
+    x = torch.as_tensor(X, dtype=torch.float32)
     with torch.no_grad():
         mean = vae.module_.encode(x).mean.numpy()
     assert_allclose(vae.transform(X.astype(np.float32)), mean, atol=1e-5)
@@ -222,13 +221,12 @@ def test_estimator_bound_is_at_least_the_elbo_of_its_own_draws(fitted):
     vae, X = fitted
     vae = vae.set_params(n_importance_samples=50)
     scores = vae.score_samples(X)
-    module = vae.module_.double()
-    x = torch.from_numpy((X - vae.input_mean_) / vae.input_scale_)
+    module = copy.deepcopy(vae.module_).double()
+    x = torch.from_numpy(X)
     with torch.no_grad():
-        eps = vae._score_noise(row_keys(X, _vae._SCORE_SEED), 50, 2, x)
-        mean_log_w = importance_log_weights(module, x, eps).mean(dim=1).numpy()
-    vae.module_.float()
-    per_row = mean_log_w - np.log(vae.input_scale_).sum()
+        eps = torch.from_numpy(keyed_normal_noise(row_keys(X, _vae._SCORE_SEED), 50, 2))
+        # The module's log-likelihood is in data units: the Jacobian is in it.
+        per_row = importance_log_weights(module, x, eps).mean(dim=1).numpy()
     assert np.all(scores >= per_row - 1e-9)
     assert scores.mean() > per_row.mean()
 
@@ -268,15 +266,15 @@ def test_draws_are_streamed_in_bounded_chunks(fitted, monkeypatch):
         passes.append((eps.shape[0] * eps.shape[1], posterior is not None))
         return importance_log_weights(module, x, eps, posterior=posterior)
 
-    monkeypatch.setattr(_vae, "importance_log_weights", recording)
-    monkeypatch.setattr(_base, "_INFERENCE_VALUES", 1)
+    monkeypatch.setattr(iwae, "importance_log_weights", recording)
+    monkeypatch.setattr(_base, "INFERENCE_VALUES", 1)
     budget = vae._inference_rows(X.shape[1])
     chunked = vae.score_samples(X[:100])
     assert max(rows for rows, _ in passes) <= budget and len(passes) > 1
     assert all(encoded for _, encoded in passes)
     passes.clear()
-    monkeypatch.setattr(_base, "_INFERENCE_VALUES", 10**9)
-    monkeypatch.setattr(_base, "_INFERENCE_ROWS", 10**6)
+    monkeypatch.setattr(_base, "INFERENCE_VALUES", 10**9)
+    monkeypatch.setattr(_base, "INFERENCE_ROWS", 10**6)
     assert_allclose(vae.score_samples(X[:100]), chunked, rtol=1e-12)
     assert len(passes) == 1
     vae.set_params(n_importance_samples=1)
@@ -295,10 +293,17 @@ def test_elbo_default_is_unchanged_by_the_parameter(fitted):
 # -- latent diagnostics: KL per dimension and active units ---------------------
 
 
+def latent_usage(est, X):
+    """kl_per_dim_ and n_active_units_ as a fit ending on rows ``X`` sets them."""
+    est = copy.deepcopy(est)
+    est._after_training(X)
+    return est.kl_per_dim_, est.n_active_units_
+
+
 def _posterior(est, X):
     """Posterior means and log-variances of all rows at once, in float64."""
     module = copy.deepcopy(est.module_).double()
-    x = torch.from_numpy((X - est.input_mean_) / est.input_scale_)
+    x = torch.from_numpy(X)
     with torch.no_grad():
         mean, logvar = module.encode(x)
     return mean.numpy(), logvar.numpy()
@@ -323,7 +328,7 @@ def test_kl_per_dim_matches_closed_form_and_sums_to_mean_kl():
     mean, logvar = _posterior(est, X)
     per_row = 0.5 * (mean**2 + np.exp(logvar) - 1 - logvar)
     assert_allclose(est.kl_per_dim_, per_row.mean(axis=0), rtol=1e-5, atol=1e-7)
-    x = torch.as_tensor((X - est.input_mean_) / est.input_scale_, dtype=torch.float32)
+    x = torch.as_tensor(X, dtype=torch.float32)
     with torch.no_grad():
         kl = est.module_(x, torch.zeros(len(X), 4)).kl.double().mean().item()
     assert est.kl_per_dim_.sum() == pytest.approx(kl, rel=1e-5)

@@ -8,7 +8,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 from skvae import VAETransformer
-from tests._helpers import (
+from tests.conftest import (
     BINARY,
     CONV,
     ESTIMATORS,
@@ -453,7 +453,7 @@ def test_cuda_unavailable(cls, device):
 def test_sample_rejects_bad_n_samples(cls, n_samples):
     """sample needs a positive integer n_samples."""
     est = fast_fit(cls)
-    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+    with pytest.raises(ValueError, match="n_samples must be an integer >= 1"):
         est.sample(n_samples=n_samples)
 
 

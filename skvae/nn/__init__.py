@@ -1,8 +1,15 @@
-"""Pure PyTorch building blocks: encoders, decoders, likelihoods and losses."""
+"""Pure PyTorch modelling API: autoencoder modules, likelihoods, losses and bounds.
 
-from .conv import ConvDecoder, ConvEncoder, conv_plan
-from .init import build_seeded
-from .iwae import importance_log_weights, importance_weighted_bound
+Infrastructure lives in submodules: :mod:`skvae.nn.init` (seeded initialisation),
+:mod:`skvae.nn.summary` (layer tables) and :func:`skvae.nn.conv.conv_plan`.
+"""
+
+from .conv import ConvDecoder, ConvEncoder
+from .iwae import (
+    importance_log_weights,
+    importance_weighted_bound,
+    streamed_importance_weighted_bound,
+)
 from .likelihoods import (
     BernoulliLikelihood,
     GaussianLikelihood,
@@ -12,8 +19,9 @@ from .likelihoods import (
 )
 from .losses import elbo, gaussian_kl, gaussian_kl_per_dim
 from .mlp import MLPDecoder, MLPEncoder
-from .models import AE, VAE, AEOutput, Posterior, VAEOutput
-from .summary import ModelSummary, SummaryRow, summarize
+from .models import AE, VAE
+from .outputs import AEOutput, Posterior, VAEOutput
+from .standardize import Standardize
 
 __all__ = [
     "AE",
@@ -24,14 +32,11 @@ __all__ = [
     "GaussianLikelihood",
     "MLPDecoder",
     "MLPEncoder",
-    "ModelSummary",
     "Posterior",
-    "SummaryRow",
+    "Standardize",
     "VAE",
     "VAEOutput",
     "bernoulli_log_prob",
-    "build_seeded",
-    "conv_plan",
     "elbo",
     "gaussian_kl",
     "gaussian_kl_per_dim",
@@ -39,5 +44,5 @@ __all__ = [
     "importance_log_weights",
     "importance_weighted_bound",
     "make_likelihood",
-    "summarize",
+    "streamed_importance_weighted_bound",
 ]

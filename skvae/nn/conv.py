@@ -39,7 +39,7 @@ def conv_plan(image_shape, channels=None):
 
     Examples
     --------
-    >>> from skvae.nn import conv_plan
+    >>> from skvae.nn.conv import conv_plan
     >>> conv_plan((1, 28, 28))
     ((32, 64), [(28, 28), (14, 14), (7, 7)])
     >>> conv_plan((3, 45, 45))[1]

@@ -52,7 +52,8 @@ def build_seeded(factory, generator):
     Examples
     --------
     >>> import torch
-    >>> from skvae.nn import VAE, build_seeded
+    >>> from skvae.nn import VAE
+    >>> from skvae.nn.init import build_seeded
     >>> def make():
     ...     return build_seeded(lambda: VAE(5, 2), torch.Generator().manual_seed(0))
     >>> bool(torch.equal(make().mean_head.weight, make().mean_head.weight))

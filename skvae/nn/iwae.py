@@ -9,7 +9,11 @@ import math
 
 import torch
 
-__all__ = ["importance_log_weights", "importance_weighted_bound"]
+__all__ = [
+    "importance_log_weights",
+    "importance_weighted_bound",
+    "streamed_importance_weighted_bound",
+]
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -22,7 +26,7 @@ def importance_log_weights(module, x, eps, posterior=None):
     module : skvae.nn.VAE
         The VAE (its ``encode``, ``decode`` and ``likelihood``).
     x : Tensor of shape (n, n_features)
-        Input rows.
+        Input rows, in data units.
     eps : Tensor of shape (n, k, latent_dim)
         Standard normal noise, ``k`` draws per row.
     posterior : Posterior, default=None
@@ -43,11 +47,12 @@ def importance_log_weights(module, x, eps, posterior=None):
     torch.Size([3, 4])
     """
     n, k, latent_dim = eps.shape
+    x_std = module.standardized(x)
     mean, logvar = module.encode(x) if posterior is None else posterior
     z = mean[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * eps
     loc = module.decode(z.reshape(n * k, latent_dim))
-    rows = x[:, None, :].expand(n, k, x.shape[1]).reshape(n * k, -1)
-    log_px_z = module.likelihood.log_prob(rows, loc).reshape(n, k)
+    rows = x_std[:, None, :].expand(n, k, x.shape[1]).reshape(n * k, -1)
+    log_px_z = module.log_px(rows, loc).reshape(n, k)
     log_pz = -0.5 * (z.square() + _LOG_2PI).sum(-1)
     # (z - mean) / std is eps itself, so log q needs no division.
     log_qz = -0.5 * (eps.square() + logvar[:, None, :] + _LOG_2PI).sum(-1)
@@ -74,4 +79,67 @@ def importance_weighted_bound(log_weights):
     >>> importance_weighted_bound(torch.log(torch.tensor([[1.0, 3.0]])))
     tensor([0.6931])
     """
-    return torch.logsumexp(log_weights, dim=1) - math.log(log_weights.shape[1])
+    return _log_mean_exp([log_weights], log_weights.shape[1])
+
+
+def streamed_importance_weighted_bound(module, x, noise, n_draws, draws_per_pass):
+    """The importance-weighted bound over ``n_draws`` draws made in passes.
+
+    Each pass decodes ``draws_per_pass`` draws of every row; rows are encoded
+    once. Memory grows with ``draws_per_pass``, not with ``n_draws``.
+
+    Parameters
+    ----------
+    module : skvae.nn.VAE
+        The VAE.
+    x : Tensor of shape (n, n_features)
+        Input rows, in data units.
+    noise : callable
+        ``noise(first_draw, n)`` returns draws ``first_draw`` to ``first_draw +
+        n - 1`` of each row's standard normal noise, of shape ``(n_rows, n,
+        latent_dim)``.
+    n_draws : int
+        Draws ``k`` per row.
+    draws_per_pass : int
+        Draws per row decoded in one pass.
+
+    Returns
+    -------
+    Tensor of shape (n,)
+        The bound of each row, in nats.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import (
+    ...     VAE,
+    ...     importance_log_weights,
+    ...     importance_weighted_bound,
+    ...     streamed_importance_weighted_bound,
+    ... )
+    >>> vae, x = VAE(n_features=5, latent_dim=2), torch.zeros(3, 5)
+    >>> eps = torch.randn(3, 8, 2, generator=torch.Generator().manual_seed(0))
+    >>> def noise(first, n):
+    ...     return eps[:, first : first + n]
+    >>> streamed = streamed_importance_weighted_bound(vae, x, noise, 8, 3)
+    >>> at_once = importance_weighted_bound(importance_log_weights(vae, x, eps))
+    >>> bool(torch.allclose(streamed, at_once))
+    True
+    """
+    posterior = module.encode(x)
+    passes = (
+        importance_log_weights(
+            module, x, noise(first, min(draws_per_pass, n_draws - first)), posterior
+        )
+        for first in range(0, n_draws, draws_per_pass)
+    )
+    return _log_mean_exp(passes, n_draws)
+
+
+def _log_mean_exp(chunks, k):
+    """``log(mean(exp(w)))`` per row over the ``k`` columns of all ``chunks``."""
+    total = None
+    for chunk in chunks:
+        part = torch.logsumexp(chunk, dim=1)
+        total = part if total is None else torch.logaddexp(total, part)
+    return total - math.log(k)

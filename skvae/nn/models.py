@@ -1,10 +1,14 @@
 """Variational (Kingma & Welling 2013) and deterministic autoencoder modules.
 
-Both work on rows of ``n_features`` values and return NamedTuples whose ``log_px_z``
-field is the per-row reconstruction log-likelihood under the chosen likelihood.
+Both work on rows of ``n_features`` values in data units and return NamedTuples
+whose ``log_px_z`` field is the per-row reconstruction log-likelihood of those
+rows under the chosen likelihood. A Gaussian model standardises its input with a
+:class:`~skvae.nn.Standardize` layer and adds its log-Jacobian, so the
+log-likelihood is a density of the raw rows; a Bernoulli model takes its [0, 1]
+input as it is.
 """
 
-from typing import NamedTuple
+from abc import ABC, abstractmethod
 
 import torch
 from torch import nn
@@ -12,92 +16,10 @@ from torch import nn
 from .likelihoods import make_likelihood
 from .losses import gaussian_kl
 from .mlp import MLPDecoder, MLPEncoder
+from .outputs import AEOutput, Posterior, VAEOutput
+from .standardize import Standardize
 
-__all__ = ["AE", "AEOutput", "Posterior", "VAE", "VAEOutput"]
-
-
-class Posterior(NamedTuple):
-    """Diagonal Gaussian posterior q(z | x) returned by :meth:`VAE.encode`.
-
-    Parameters
-    ----------
-    mean : Tensor of shape (n, latent_dim)
-        Posterior mean of each row.
-    logvar : Tensor of shape (n, latent_dim)
-        Posterior log-variance of each row.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skvae.nn import VAE
-    >>> posterior = VAE(n_features=10, latent_dim=2).encode(torch.zeros(4, 10))
-    >>> posterior.mean.shape, posterior.logvar.shape
-    (torch.Size([4, 2]), torch.Size([4, 2]))
-    """
-
-    mean: torch.Tensor
-    logvar: torch.Tensor
-
-
-class VAEOutput(NamedTuple):
-    """Per-row terms of one stochastic pass through a :class:`VAE`.
-
-    Parameters
-    ----------
-    log_px_z : Tensor of shape (n,)
-        Reconstruction log-likelihood ``log p(x | z)`` of each row, in nats.
-    kl : Tensor of shape (n,)
-        KL divergence of each row's posterior from the prior, in nats.
-    z : Tensor of shape (n, latent_dim)
-        Latent sample drawn from the posterior.
-    mean : Tensor of shape (n, latent_dim)
-        Posterior mean.
-    logvar : Tensor of shape (n, latent_dim)
-        Posterior log-variance.
-    loc : Tensor of shape (n, n_features)
-        Decoder output for ``z``: the likelihood's mean or logits.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skvae.nn import VAE
-    >>> out = VAE(n_features=10, latent_dim=2)(torch.zeros(4, 10))
-    >>> out.kl.shape, out.z.shape, out.loc.shape
-    (torch.Size([4]), torch.Size([4, 2]), torch.Size([4, 10]))
-    """
-
-    log_px_z: torch.Tensor
-    kl: torch.Tensor
-    z: torch.Tensor
-    mean: torch.Tensor
-    logvar: torch.Tensor
-    loc: torch.Tensor
-
-
-class AEOutput(NamedTuple):
-    """Per-row terms of one pass through an :class:`AE`.
-
-    Parameters
-    ----------
-    log_px_z : Tensor of shape (n,)
-        Reconstruction log-likelihood ``log p(x | z)`` of each row, in nats.
-    z : Tensor of shape (n, latent_dim)
-        Latent code of each row.
-    loc : Tensor of shape (n, n_features)
-        Decoder output for ``z``: the likelihood's mean or logits.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skvae.nn import AE
-    >>> out = AE(n_features=10, latent_dim=2)(torch.zeros(4, 10))
-    >>> out.log_px_z.shape, out.z.shape
-    (torch.Size([4]), torch.Size([4, 2]))
-    """
-
-    log_px_z: torch.Tensor
-    z: torch.Tensor
-    loc: torch.Tensor
+__all__ = ["AE", "VAE"]
 
 
 def _output_width(encoder, n_features):
@@ -118,7 +40,7 @@ def _output_width(encoder, n_features):
     return out.flatten(1).shape[1]
 
 
-class _Autoencoder(nn.Module):
+class _Autoencoder(nn.Module, ABC):
     """What both autoencoders share: an encoder trunk, a decoder and a likelihood."""
 
     def __init__(
@@ -132,7 +54,10 @@ class _Autoencoder(nn.Module):
         decoder=None,
     ):
         super().__init__()
+        self.n_features = n_features
         self.latent_dim = latent_dim
+        # Registered first: the layer every row goes through first.
+        self.standardize = Standardize(n_features) if likelihood == "gaussian" else None
         if encoder is None:
             encoder = MLPEncoder(n_features, hidden_dims)
         if decoder is None:
@@ -143,9 +68,64 @@ class _Autoencoder(nn.Module):
         self.encoder_width = _output_width(encoder, n_features)
         self._add_heads(self.encoder_width, latent_dim)
 
+    @abstractmethod
     def _add_heads(self, width, latent_dim):
         """Create the layers from encoder features to the latent space."""
-        raise NotImplementedError
+
+    @property
+    @abstractmethod
+    def _latent_head(self):
+        """The linear layer that outputs the code (its dtype is the networks')."""
+
+    @abstractmethod
+    def code(self, x):
+        """Deterministic latent code of each row."""
+
+    def standardized(self, x):
+        """Rows as the networks see them: standardised, in the parameters' dtype.
+
+        The standardisation runs in ``x``'s dtype, so float64 rows outside
+        float32's range are brought to unit scale before they are cast.
+
+        Parameters
+        ----------
+        x : Tensor of shape (n, n_features)
+            Rows in data units.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            Rows ready for the encoder and the likelihood.
+        """
+        if self.standardize is not None:
+            x = self.standardize(x)
+        return x.to(self.dtype)
+
+    @property
+    def dtype(self):
+        """torch.dtype: what the networks compute in (that of the latent heads)."""
+        return self._latent_head.weight.dtype
+
+    def log_px(self, x_std, loc):
+        """``log p(x | z)`` of each row in data units, from standardised rows.
+
+        Parameters
+        ----------
+        x_std : Tensor of shape (n, n_features)
+            Rows from :meth:`standardized`.
+        loc : Tensor of shape (n, n_features)
+            Decoder output, from :meth:`decode`.
+
+        Returns
+        -------
+        Tensor of shape (n,)
+            Log-likelihoods in nats, with the standardisation's log-Jacobian.
+        """
+        log_px = self.likelihood.log_prob(x_std, loc)
+        if self.standardize is not None:
+            jacobian = self.standardize.log_abs_det_jacobian()
+            log_px = log_px + jacobian.to(log_px.dtype)
+        return log_px
 
     def features(self, x):
         """Flattened encoder output of each row (the input of the latent heads).
@@ -153,7 +133,7 @@ class _Autoencoder(nn.Module):
         Parameters
         ----------
         x : Tensor of shape (n, n_features)
-            Input rows.
+            Standardised rows (from :meth:`standardized`).
 
         Returns
         -------
@@ -173,9 +153,26 @@ class _Autoencoder(nn.Module):
         Returns
         -------
         Tensor of shape (n, n_features)
-            Mean (Gaussian likelihood) or logits (Bernoulli likelihood) of x.
+            Mean (Gaussian likelihood, standardised units) or logits (Bernoulli
+            likelihood) of x.
         """
         return self.decoder(z).reshape(len(z), -1)
+
+    def decode_mean(self, z):
+        """Mean of x given each code, in data units.
+
+        Parameters
+        ----------
+        z : Tensor of shape (n, latent_dim)
+            Latent codes.
+
+        Returns
+        -------
+        Tensor of shape (n, n_features)
+            The likelihood's mean, standardisation undone.
+        """
+        mean = self.likelihood.mean(self.decode(z))
+        return mean if self.standardize is None else self.standardize.inverse(mean)
 
     def reconstruct(self, x):
         """Decoder mean at each row's latent code (the posterior mean for a VAE).
@@ -183,14 +180,14 @@ class _Autoencoder(nn.Module):
         Parameters
         ----------
         x : Tensor of shape (n, n_features)
-            Input rows.
+            Input rows, in data units.
 
         Returns
         -------
         Tensor of shape (n, n_features)
-            Expected reconstruction of each row.
+            Expected reconstruction of each row, in data units.
         """
-        return self.likelihood.mean(self.decode(self.code(x)))
+        return self.decode_mean(self.code(x))
 
 
 class VAE(_Autoencoder):
@@ -230,20 +227,27 @@ class VAE(_Autoencoder):
         self.mean_head = nn.Linear(width, latent_dim)
         self.logvar_head = nn.Linear(width, latent_dim)
 
+    @property
+    def _latent_head(self):
+        return self.mean_head
+
     def encode(self, x):
         """Compute the Gaussian posterior q(z | x) of each row.
 
         Parameters
         ----------
         x : Tensor of shape (n, n_features)
-            Input rows.
+            Input rows, in data units.
 
         Returns
         -------
         Posterior
             Mean and log-variance, each of shape ``(n, latent_dim)``.
         """
-        h = self.features(x)
+        return self._posterior(self.standardized(x))
+
+    def _posterior(self, x_std):
+        h = self.features(x_std)
         return Posterior(self.mean_head(h), self.logvar_head(h))
 
     def code(self, x):
@@ -278,12 +282,13 @@ class VAE(_Autoencoder):
             Reconstruction log-likelihood, KL, sample, posterior and decoder
             output of each row.
         """
-        mean, logvar = self.encode(x)
+        x_std = self.standardized(x)
+        mean, logvar = self._posterior(x_std)
         if eps is None:
             eps = torch.randn_like(mean)
         z = mean + torch.exp(0.5 * logvar) * eps
         loc = self.decode(z)
-        log_px_z = self.likelihood.log_prob(x, loc)
+        log_px_z = self.log_px(x_std, loc)
         return VAEOutput(log_px_z, gaussian_kl(mean, logvar), z, mean, logvar, loc)
 
 
@@ -323,20 +328,24 @@ class AE(_Autoencoder):
     def _add_heads(self, width, latent_dim):
         self.code_head = nn.Linear(width, latent_dim)
 
+    @property
+    def _latent_head(self):
+        return self.code_head
+
     def encode(self, x):
         """Compute the latent code of each row.
 
         Parameters
         ----------
         x : Tensor of shape (n, n_features)
-            Input rows.
+            Input rows, in data units.
 
         Returns
         -------
         Tensor of shape (n, latent_dim)
             Latent codes.
         """
-        return self.code_head(self.features(x))
+        return self.code_head(self.features(self.standardized(x)))
 
     def code(self, x):
         """Latent code of each row (the same as :meth:`encode`).
@@ -366,6 +375,7 @@ class AE(_Autoencoder):
         AEOutput
             Reconstruction log-likelihood, code and decoder output of each row.
         """
-        z = self.encode(x)
+        x_std = self.standardized(x)
+        z = self.code_head(self.features(x_std))
         loc = self.decode(z)
-        return AEOutput(self.likelihood.log_prob(x, loc), z, loc)
+        return AEOutput(self.log_px(x_std, loc), z, loc)

@@ -30,7 +30,7 @@ class SummaryRow(NamedTuple):
     Examples
     --------
     >>> import torch
-    >>> from skvae.nn import summarize
+    >>> from skvae.nn.summary import summarize
     >>> summarize(torch.nn.Linear(3, 2), torch.zeros(1, 3)).rows[0].n_params
     8
     """
@@ -152,6 +152,7 @@ def summarize(module, example_input, *, depth=3):
     >>> print(summary)  # doctest: +ELLIPSIS
     Layer (type)                     Output shape  Param #
     ======================================================
+    standardize (Standardize)        [-1, 10]           --
     encoder (MLPEncoder)             [-1, 8]            --
       layers (Sequential)            [-1, 8]            --
         0 (Linear)                   [-1, 8]            88
@@ -164,6 +165,7 @@ def summarize(module, example_input, *, depth=3):
     Total params: 248
     Trainable params: 248
     Non-trainable params: 0
+    Buffer elements (not params): 20
     """
     if depth < 0:
         raise ValueError(f"depth must be >= 0, got {depth}.")

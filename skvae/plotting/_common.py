@@ -21,13 +21,6 @@ def _store_axes(display, ax):
     return display
 
 
-def _check_int(value, name, minimum):
-    """``value`` as an int, or a ValueError unless it is an integer >= ``minimum``."""
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
-
-
 def _check_dims(dims, latent_dim):
     """Two distinct latent dimensions, both in ``range(latent_dim)``."""
     if not np.iterable(dims) or len(dims) != 2:

@@ -6,10 +6,9 @@ Rows with an ``image_shape`` become (C, H, W) pictures; tabular rows become
 1 x n_features strips, so the same mosaic doubles as a heatmap.
 """
 
-from numbers import Integral
-
 import numpy as np
 
+from .._validation import check_image_shape
 from ._common import _get_axes
 
 # At most this many labelled ticks per axis; beyond it every k-th tile is labelled.
@@ -21,28 +20,19 @@ _MARGIN_INCHES = (1.2, 0.9)
 
 
 def _check_image_shape(image_shape, n_features):
-    """Validate ``image_shape`` (``(C, H, W)`` or None) against ``n_features``."""
+    """``image_shape`` (``(C, H, W)`` or None) checked against ``n_features``.
+
+    Images are drawn in grey or RGB, so ``C`` must be 1 or 3.
+    """
     if image_shape is None:
         return None
-    shape = tuple(image_shape) if np.iterable(image_shape) else (image_shape,)
-    if len(shape) != 3 or not all(
-        isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in shape
-    ):
-        raise ValueError(
-            "image_shape must be a tuple (C, H, W) of three positive integers, "
-            f"got {image_shape!r}."
-        )
+    shape = check_image_shape(image_shape, n_features)
     if shape[0] not in (1, 3):
         raise ValueError(
             f"image_shape must have 1 (grey) or 3 (RGB) channels, got C={shape[0]} "
             f"in image_shape={shape}."
         )
-    if n_features is not None and int(np.prod(shape)) != n_features:
-        raise ValueError(
-            f"image_shape={shape} holds {int(np.prod(shape))} values per row, but "
-            f"the rows have {n_features} features."
-        )
-    return tuple(int(d) for d in shape)
+    return shape
 
 
 def _resolve_image_shape(estimator, image_shape):

@@ -3,7 +3,8 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _as_row, _check_int, _store_axes
+from .._validation import check_int
+from ._common import _as_row, _store_axes
 from ._images import (
     _axes_and_tile_style,
     _check_image_shape,
@@ -121,7 +122,7 @@ class InterpolationDisplay:
             The drawn display.
         """
         check_is_fitted(estimator)
-        n_steps = _check_int(n_steps, "n_steps", 2)
+        n_steps = check_int(n_steps, "n_steps", 2)
         image_shape = _resolve_image_shape(estimator, image_shape)
         ends = estimator.transform(
             np.concatenate([_as_row(x_start, "x_start"), _as_row(x_end, "x_end")])

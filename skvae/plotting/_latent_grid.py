@@ -3,7 +3,8 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _check_dims, _check_int, _latent_dim, _store_axes
+from .._validation import check_int
+from ._common import _check_dims, _latent_dim, _store_axes
 from ._images import (
     _axes_and_tile_style,
     _check_image_shape,
@@ -148,7 +149,7 @@ class LatentGridDisplay:
         from scipy.stats import norm
 
         check_is_fitted(estimator)
-        n_per_side = _check_int(n_per_side, "n_per_side", 1)
+        n_per_side = check_int(n_per_side, "n_per_side", 1)
         q0, q1 = _check_quantile_range(quantile_range)
         image_shape = _resolve_image_shape(estimator, image_shape)
         latent_dim = _latent_dim(estimator)

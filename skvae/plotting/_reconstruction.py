@@ -3,7 +3,8 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _check_int, _first_rows, _store_axes
+from .._validation import check_int
+from ._common import _first_rows, _store_axes
 from ._images import (
     _axes_and_tile_style,
     _check_image_shape,
@@ -105,7 +106,7 @@ class ReconstructionDisplay:
             The drawn display.
         """
         check_is_fitted(estimator)
-        n_images = _check_int(n_images, "n_images", 1)
+        n_images = check_int(n_images, "n_images", 1)
         image_shape = _resolve_image_shape(estimator, image_shape)
         rows = _first_rows(X, n_images)
         reconstructions = estimator.inverse_transform(estimator.transform(rows))

@@ -5,7 +5,8 @@ import math
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _check_int, _store_axes
+from .._validation import check_int
+from ._common import _store_axes
 from ._images import (
     _axes_and_tile_style,
     _check_image_shape,
@@ -114,7 +115,7 @@ class SamplesDisplay:
             The drawn display.
         """
         check_is_fitted(estimator)
-        n_samples = _check_int(n_samples, "n_samples", 1)
+        n_samples = check_int(n_samples, "n_samples", 1)
         image_shape = _resolve_image_shape(estimator, image_shape)
         samples = estimator.sample(n_samples, random_state=random_state)
         return cls(samples, image_shape=image_shape).plot(ax=ax, **kwargs)
@@ -153,7 +154,7 @@ class SamplesDisplay:
         image_shape = _check_image_shape(self.image_shape, samples.shape[1])
         if n_cols is None:
             n_cols = math.ceil(math.sqrt(len(samples)))
-        n_cols = _check_int(n_cols, "n_cols", 1)
+        n_cols = check_int(n_cols, "n_cols", 1)
         ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
         if image_shape is None:
             self.image_, row_centres = _draw_heatmap(ax, samples, "value", **style)

@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch import nn
 
-from skvae.nn import AE, VAE, ConvDecoder, ConvEncoder, conv_plan, elbo
+from skvae.nn import AE, VAE, ConvDecoder, ConvEncoder, elbo
+from skvae.nn.conv import conv_plan
 
 LATENT_DIM = 2
 

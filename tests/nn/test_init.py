@@ -7,7 +7,8 @@ import torch
 from scipy import stats
 from torch import nn
 
-from skvae.nn import VAE, GaussianLikelihood, build_seeded
+from skvae.nn import VAE, GaussianLikelihood
+from skvae.nn.init import build_seeded
 
 
 def _vae():

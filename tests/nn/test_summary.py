@@ -195,10 +195,11 @@ def test_buffers_mentioned_in_footer():
     "depth, names",
     [
         (0, [""]),
-        (1, ["encoder", "decoder", "likelihood", "code_head"]),
+        (1, ["standardize", "encoder", "decoder", "likelihood", "code_head"]),
         (
             2,
             [
+                "standardize",
                 "encoder",
                 "encoder.layers",
                 "decoder",

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.datasets import load_digits
 
-from tests._helpers import FAST
+from tests.conftest import FAST
 
 matplotlib.use("Agg")
 

@@ -8,7 +8,7 @@ from sklearn.exceptions import NotFittedError
 
 from skvae import VAETransformer
 from skvae.plotting import InterpolationDisplay
-from tests._helpers import ESTIMATORS
+from tests.conftest import ESTIMATORS
 
 
 @pytest.mark.parametrize("data", ["digits", "table"])

@@ -9,7 +9,7 @@ from sklearn.exceptions import NotFittedError
 
 from skvae import AETransformer, VAETransformer
 from skvae.plotting import LatentGridDisplay
-from tests._helpers import ESTIMATORS
+from tests.conftest import ESTIMATORS
 
 
 def _expected_grid_values(estimator, dims, n, quantile_range):

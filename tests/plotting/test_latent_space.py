@@ -9,7 +9,7 @@ from sklearn.exceptions import NotFittedError
 
 from skvae import VAETransformer
 from skvae.plotting import LatentSpaceDisplay
-from tests._helpers import ESTIMATORS
+from tests.conftest import ESTIMATORS
 
 
 @pytest.mark.parametrize("data", ["digits", "table"])

@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skvae import VAETransformer
 from skvae.plotting import ReconstructionDisplay
-from tests._helpers import ESTIMATORS
+from tests.conftest import ESTIMATORS
 
 
 @pytest.mark.parametrize("data", ["digits", "table"])

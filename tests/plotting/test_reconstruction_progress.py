@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 
 from skvae import VAETransformer
 from skvae.plotting import ReconstructionProgressDisplay
-from tests._helpers import ESTIMATORS
+from tests.conftest import ESTIMATORS
 
 
 class RecordReconstructions:

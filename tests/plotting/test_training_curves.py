@@ -9,7 +9,7 @@ from sklearn.exceptions import NotFittedError
 from skorch.history import History
 
 from skvae.plotting import TrainingCurvesDisplay
-from tests._helpers import ESTIMATORS
+from tests.conftest import ESTIMATORS
 
 ALL_KEYS = [
     "train_loss",

@@ -1,0 +1,47 @@
+"""Inference over chunks of rows, with bounded memory and chunk-free results."""
+
+import copy
+
+import numpy as np
+import torch
+
+# Inference runs in chunks of at least batch_size rows, otherwise of up to this many
+# rows and values of the widest input or output: large enough that the per-chunk
+# overhead vanishes on small networks (a 64-feature table infers 3 to 5 times
+# faster than in chunks of 128 rows), small enough that memory stays bounded and a
+# chunk's activations stay in cache (narrow tables slow down past 8192 rows).
+INFERENCE_ROWS, INFERENCE_VALUES = 4096, 2**18
+
+
+def map_chunks(module, A, fn, *, rows, device):
+    """Stack ``fn(module, chunk_tensor, chunk_rows)`` over chunks of ``rows`` of ``A``.
+
+    Runs in ``A``'s precision: float64 input is computed with a float64 copy of
+    the module, so results do not depend on how rows are chunked. Memory beyond
+    the output is that of one chunk. The chunk tensors may share memory with
+    ``A``: ``fn`` must never write to them.
+    """
+    dtype = torch.float64 if A.dtype == np.float64 else torch.float32
+    if dtype != module.dtype:
+        module = copy.deepcopy(module).to(dtype)
+    module.eval()
+    out = None
+    with torch.inference_mode():
+        for start in range(0, len(A), rows):
+            chunk_rows = A[start : start + rows]
+            chunk = as_tensor(chunk_rows, dtype=dtype, device=device)
+            result = fn(module, chunk, chunk_rows).cpu().numpy()
+            if out is None:
+                out = np.empty((len(A), *result.shape[1:]), dtype=result.dtype)
+            out[start : start + len(chunk_rows)] = result
+    return out
+
+
+def as_tensor(array, *, dtype, device):
+    """``array`` as a tensor, sharing its memory where it can.
+
+    ``torch.as_tensor`` shares a CPU array of the same dtype, but warns on a
+    read-only one: that gets a copy.
+    """
+    make = torch.as_tensor if array.flags.writeable else torch.tensor
+    return make(array, dtype=dtype, device=device)

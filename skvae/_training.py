@@ -1,0 +1,307 @@
+"""Training plumbing on plain values: seeds, module, net and callbacks, splits, sync.
+
+The estimator passes each step the values it needs; nothing here reads the
+estimator. ``fit`` is: spawn seeds, build the module and the net, then for each
+training call split the rows, sync the net with the current parameters and run
+skorch's epochs.
+"""
+
+import copy
+import math
+from typing import NamedTuple
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from skorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    LRScheduler,
+    PassthroughScoring,
+    ProgressBar,
+)
+from skorch.helper import predefined_split
+from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
+from torch.utils.data import TensorDataset
+
+from ._net import DrawnRows, QuietPrintLog, StopOnNonFiniteLoss, TensorBatches
+from .nn import ConvDecoder, ConvEncoder
+from .nn.init import build_seeded
+
+# About this many optimiser steps make max_epochs="auto": few epochs on big tables,
+# many on tiny ones, within the bounds below. On an 8-feature factor model and on
+# the digits, 2000 steps at lr=1e-3 reach within 0.1-0.3 nats of 5000 steps.
+_AUTO_STEPS = 2500
+_AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 500
+# Hidden layers of the MLP when hidden_dims="auto".
+_MLP_HIDDEN_DIMS = (64, 32)
+# Share of the rows held out for early stopping when validation_fraction is None.
+EARLY_STOPPING_FRACTION = 0.1
+
+
+class Seeds(NamedTuple):
+    """One independent seed per random stream of a fit."""
+
+    init: int  # weight initialisation
+    shuffle: int  # order of the training rows in each epoch
+    noise: int  # reparameterisation noise of the VAE's training passes
+    binarize: int  # dynamic binarisation draws
+    split: int  # which rows are held out for validation
+    layers: int  # torch's (forked) global generator, for the user's layers
+
+
+def spawn_seeds(random_state):
+    """Seeds of every stream, spawned once from ``random_state``'s one draw."""
+    entropy = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+    children = np.random.SeedSequence(entropy).spawn(len(Seeds._fields))
+    return Seeds(*(int(child.generate_state(1)[0]) for child in children))
+
+
+def n_epochs(max_epochs, n_samples, batch_size):
+    """``max_epochs``, or about ``_AUTO_STEPS`` optimiser steps for ``"auto"``."""
+    if max_epochs != "auto":
+        return max_epochs
+    epochs = math.ceil(_AUTO_STEPS / math.ceil(n_samples / batch_size))
+    return min(max(epochs, _AUTO_EPOCHS_MIN), _AUTO_EPOCHS_MAX)
+
+
+def mean_and_scale(X):
+    """Column means and standard deviations, 1 where a column is constant.
+
+    Columns are divided by their largest magnitude first, so values near the top of
+    the float64 range do not overflow when squared. A spread below float32
+    resolution relative to the column's mean counts as constant (rounding noise).
+    """
+    span = np.abs(X).max(axis=0).astype(np.float64)
+    span[span == 0] = 1.0
+    unit = X / span
+    mean = unit.mean(axis=0) * span
+    scale = unit.std(axis=0) * span
+    constant = scale <= np.finfo(np.float32).eps * np.abs(mean)
+    return mean, np.where(constant, 1.0, scale)
+
+
+def make_module(
+    module_class,
+    n_features,
+    *,
+    latent_dim,
+    likelihood,
+    architecture,
+    hidden_dims,
+    image_shape,
+    encoder,
+    decoder,
+):
+    """A fresh ``module_class`` with the configured networks.
+
+    The user's ``encoder`` and ``decoder`` are copied, so fitting never changes
+    them; otherwise the MLP or the convolutional networks are built.
+    """
+    if encoder is not None:
+        networks = {
+            "encoder": copy.deepcopy(encoder),
+            "decoder": copy.deepcopy(decoder),
+        }
+    elif architecture == "conv":
+        shape = tuple(image_shape)
+        dims = None if hidden_dims == "auto" else tuple(hidden_dims)
+        networks = {
+            "encoder": ConvEncoder(shape, dims),
+            "decoder": ConvDecoder(latent_dim, shape, dims),
+        }
+    else:
+        dims = _MLP_HIDDEN_DIMS if hidden_dims == "auto" else tuple(hidden_dims)
+        networks = {"hidden_dims": dims}
+    return module_class(n_features, latent_dim, likelihood=likelihood, **networks)
+
+
+def build_module(factory, X, seed, *, latent_dim, custom_networks):
+    """The module from ``factory()``, seeded, checked on ``X``, its inputs fitted.
+
+    A module with a ``standardize`` layer gets the column statistics of ``X``.
+    ``custom_networks`` says the networks are the user's, so their failures on
+    the data are reported as a ValueError naming them.
+    """
+    n_features = X.shape[1]
+    try:
+        module = build_seeded(factory, torch.Generator().manual_seed(seed))
+        module.eval()
+        with torch.no_grad():
+            width = module.decode(module.code(torch.zeros(2, n_features))).shape[1]
+    except RuntimeError as exc:
+        if not custom_networks:
+            raise
+        raise ValueError(
+            f"The encoder/decoder modules failed on rows of {n_features} "
+            f"features and codes of {latent_dim} dimensions: {exc}"
+        ) from None
+    if width != n_features:
+        raise ValueError(
+            f"The decoder produces {width} values per row, but X has "
+            f"{n_features} features."
+        )
+    if module.standardize is not None:
+        module.standardize.set_statistics(*mean_and_scale(X))
+    return module
+
+
+def make_callbacks(
+    *,
+    loss_parts,
+    early_stopping,
+    lr_schedule,
+    n_iter_no_change,
+    tol,
+    max_epochs,
+    verbose,
+    callbacks,
+):
+    """skorch callbacks of a fit: loss parts, schedule, stopping, the user's.
+
+    ``max_epochs`` is the length of the fit about to start (the cosine period).
+    Order matters: the scheduler records ``event_lr`` before early stopping may
+    end the epoch, and early stopping comes before the user's callbacks so that
+    their ``on_train_end`` sees the restored best weights.
+    """
+    names = [f"{stage}_{part}" for stage in ("train", "valid") for part in loss_parts]
+    made = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
+    made += [
+        (name, PassthroughScoring(name, on_train=name.startswith("train")))
+        for name in names
+    ]
+    if lr_schedule == "cosine":
+        # last_epoch=-1: start the schedule afresh each call; skorch would resume
+        # it from the history's length, which is wrong for a new period.
+        scheduler = LRScheduler(CosineAnnealingLR, T_max=max_epochs, last_epoch=-1)
+        made.append(("lr_scheduler", scheduler))
+    elif lr_schedule == "plateau":
+        scheduler = LRScheduler(
+            ReduceLROnPlateau,
+            monitor=monitored_loss,
+            patience=max(1, n_iter_no_change // 2),
+            factor=0.1,
+            threshold=tol,
+            threshold_mode="abs",
+        )
+        made.append(("lr_scheduler", scheduler))
+    if early_stopping:
+        # skorch ends the epoch loop by raising KeyboardInterrupt, which its
+        # partial_fit catches; its messages go through print only when verbose.
+        stopper = EarlyStopping(
+            monitor="valid_loss",
+            patience=n_iter_no_change,
+            threshold=tol,
+            threshold_mode="abs",
+            load_best=True,
+        )
+        made.append(("early_stopping", stopper))
+    if verbose >= 2:
+        made.append(("progress_bar", ProgressBar()))
+    for callback in callbacks or ():
+        named = isinstance(callback, tuple) and len(callback) == 2
+        if not isinstance(callback[1] if named else callback, Callback):
+            raise ValueError(
+                "callbacks must hold skorch Callback instances or (name, "
+                f"Callback) pairs, got {callback!r}."
+            )
+        # A copy, so refitting starts afresh and the parameter is not mutated.
+        made.append(copy.deepcopy(callback))
+    return made
+
+
+def monitored_loss(net):
+    """The epoch's validation loss, or its training loss without validation rows."""
+    row = net.history[-1]
+    return row["valid_loss"] if "valid_loss" in row else row["train_loss"]
+
+
+def make_net(net_class, module, *, seeds, device, callbacks, **params):
+    """The initialised skorch net that trains ``module``.
+
+    ``params`` are the net's parameters that :func:`sync_net` keeps current
+    (``lr``, ``batch_size``, ``verbose``, the loss's); the generators of each
+    random stream are seeded here, once, and carry across training calls.
+    """
+    if net_class.draws_noise:
+        params["noise_generator"] = _generator(seeds.noise, device)
+    return net_class(
+        module=module,
+        criterion=net_class.loss_class,
+        optimizer=torch.optim.Adam,
+        iterator_train=TensorBatches,
+        iterator_train__shuffle=True,
+        iterator_train__generator=torch.Generator().manual_seed(seeds.shuffle),
+        iterator_valid=TensorBatches,
+        train_split=None,
+        callbacks=callbacks,
+        callbacks__print_log=QuietPrintLog(keys_ignored=["reconstructions"]),
+        device=device,
+        binarize_generator=_generator(seeds.binarize, device),
+        **params,
+    ).initialize()
+
+
+def _generator(seed, device):
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+def split_rows(rows, validation_fraction, seed, *, early_stopping=False, draws=None):
+    """Training and validation datasets (None when nothing is held out).
+
+    The held-out rows are a seeded random ``validation_fraction`` of ``rows``;
+    early stopping needs some, 0.1 when ``validation_fraction`` is None. With a
+    ``draws`` generator the training rows are binarised batch by batch.
+    """
+    fraction = validation_fraction
+    if fraction is None and early_stopping:
+        fraction = EARLY_STOPPING_FRACTION
+    if fraction is None:
+        return _training_set(rows, draws), None
+    n_valid = max(1, round(fraction * len(rows)))
+    if n_valid >= len(rows):
+        stopping = " for early_stopping" if validation_fraction is None else ""
+        raise ValueError(
+            f"validation_fraction={fraction}{stopping} leaves no rows to train on "
+            f"out of {len(rows)}; use more rows, or validation_fraction=None and "
+            "early_stopping=False."
+        )
+    order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))
+    order = order.to(rows.device)
+    valid = TensorDataset(rows[order[:n_valid]])
+    return _training_set(rows[order[n_valid:]], draws), valid
+
+
+def _training_set(rows, draws):
+    return TensorDataset(rows) if draws is None else DrawnRows(rows, draws)
+
+
+def sync_net(net, *, valid, **params):
+    """Apply the current parameters to ``net`` before it trains again.
+
+    Parameters may have changed with ``set_params`` since the net was built.
+    skorch's own ``set_params`` applies each: ``lr`` reaches the optimizer
+    without rebuilding it (Adam keeps its state), the rest are plain attributes.
+    """
+    net.set_params(
+        train_split=None if valid is None else predefined_split(valid), **params
+    )
+
+
+def run_epochs(net, train, layers_seed):
+    """Train ``net`` on ``train`` for its ``max_epochs``, continuing its history.
+
+    Layers of the user's modules (e.g. dropout) may draw from torch's global
+    generator: they get a forked one, seeded for this call from ``layers_seed``
+    and the epochs trained so far, and the caller's state is left as it was.
+    """
+    call = np.random.SeedSequence(layers_seed, spawn_key=(len(net.history),))
+    seed = int(call.generate_state(1)[0])
+    device = torch.device(net.device)
+    cuda = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=cuda):
+        torch.default_generator.manual_seed(seed)
+        for index in cuda:
+            torch.cuda.default_generators[index].manual_seed(seed)
+        net.partial_fit(train)
+    net.module_.eval()

@@ -1,0 +1,183 @@
+"""Input and parameter checks, each defined once and shared across the package.
+
+Types and shapes are decided here before scikit-learn or torch see the data, so
+every error names the problem in our words without reading another library's.
+"""
+
+import math
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch import nn
+
+from ._sklearn import Interval, StrOptions
+
+# The parameters both autoencoders share, for scikit-learn's validate_params.
+AUTOENCODER_CONSTRAINTS = {
+    "latent_dim": [Interval(Integral, 1, None, closed="left")],
+    "hidden_dims": [tuple, list, StrOptions({"auto"})],
+    "architecture": [StrOptions({"mlp", "conv"})],
+    "image_shape": [tuple, list, None],
+    "encoder": [nn.Module, None],
+    "decoder": [nn.Module, None],
+    "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+    "binarize": ["boolean"],
+    "max_epochs": [
+        Interval(Integral, 1, None, closed="left"),
+        StrOptions({"auto"}),
+    ],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "lr_schedule": [StrOptions({"cosine", "plateau"}), None],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "tol": [Interval(Real, 0, None, closed="left")],
+    "callbacks": [list, tuple, None],
+    "device": [str, torch.device],
+    "random_state": ["random_state"],
+    "verbose": ["verbose"],
+}
+
+# dtype kinds of numbers: bool, signed, unsigned, float and complex (which
+# validate_data refuses in its own clear words).
+_NUMERIC_KINDS = "biufc"
+
+
+def check_int(value, name, minimum=1):
+    """``value`` as an int, or a ValueError unless it is an integer >= ``minimum``.
+
+    Bools are refused: ``True`` is an ``Integral`` but never means a count.
+    """
+    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
+    return int(value)
+
+
+def check_image_shape(image_shape, n_features=None):
+    """``image_shape`` as a tuple ``(C, H, W)`` of positive ints, or a ValueError.
+
+    With ``n_features``, the shape must hold exactly that many values per row.
+    """
+    shape = tuple(image_shape) if np.iterable(image_shape) else (image_shape,)
+    if len(shape) != 3 or not all(
+        isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in shape
+    ):
+        raise ValueError(
+            "image_shape must be (channels, height, width), three positive "
+            f"integers, got {image_shape!r}."
+        )
+    if n_features is not None and math.prod(shape) != n_features:
+        raise ValueError(
+            f"image_shape={shape!r} holds {math.prod(shape)} values per row, but "
+            f"the rows have {n_features} features (C * H * W must equal it)."
+        )
+    return tuple(int(d) for d in shape)
+
+
+def check_networks(
+    *, architecture, hidden_dims, image_shape, encoder, decoder, n_features
+):
+    """Check that the network parameters agree with each other and with X."""
+    if hidden_dims != "auto" and not all(
+        isinstance(d, Integral) and not isinstance(d, bool) and d >= 1
+        for d in hidden_dims
+    ):
+        raise ValueError(
+            f"hidden_dims must be a tuple of positive integers, got {hidden_dims!r}."
+        )
+    if image_shape is not None:
+        check_image_shape(image_shape, n_features)
+    if (encoder is None) != (decoder is None):
+        raise ValueError("Pass both encoder and decoder, or neither.")
+    if encoder is not None:
+        if architecture != "mlp" or hidden_dims != "auto":
+            raise ValueError(
+                "encoder and decoder replace the built-in networks: leave "
+                "architecture and hidden_dims at their defaults."
+            )
+    elif architecture == "conv":
+        if image_shape is None:
+            raise ValueError(
+                "architecture='conv' needs image_shape=(channels, height, width)."
+            )
+        if hidden_dims != "auto" and not hidden_dims:
+            raise ValueError(
+                "architecture='conv' needs at least one block in hidden_dims."
+            )
+
+
+def resolve_device(device):
+    """Turn ``device`` into a torch device string, checking that it exists."""
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(
+            f"device={device!r} was requested but CUDA is not available here; "
+            "use device='auto' or device='cpu'."
+        )
+    return str(resolved)
+
+
+def check_numeric_rows(X, input_name="X"):
+    """Raise a ValueError unless ``X`` can be numeric rows: 2-D at most, numbers.
+
+    Sparse matrices and 0-D/1-D input pass through: scikit-learn's
+    ``validate_data`` names those problems itself. A DataFrame's non-numeric
+    columns are named.
+    """
+    if sp.issparse(X):
+        return
+    frame = hasattr(X, "select_dtypes")
+    try:
+        if frame:
+            np.asarray(X[_non_numeric_columns(X)], dtype=np.float64)
+        else:
+            values = np.asarray(X)
+            if values.dtype.kind not in _NUMERIC_KINDS:
+                values.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        columns = ", ".join(map(str, _non_numeric_columns(X))) if frame else ""
+        named = f"; non-numeric columns: {columns}" if columns else ""
+        # The same exception type: scikit-learn's checks expect a TypeError for
+        # cells of the wrong type (dicts) and a ValueError for bad values.
+        raise type(exc)(
+            f"{input_name} must be a numeric array of shape (n_samples, "
+            f"n_features){named}: {exc}"
+        ) from None
+    if not frame and values.ndim > 2:
+        raise ValueError(
+            f"Found array with dim {values.ndim}; {input_name} must be 2-D, of "
+            "shape (n_samples, n_features). Flatten images to rows, e.g. "
+            "X.reshape(len(X), -1), and pass image_shape=(channels, height, width)."
+        )
+
+
+def _non_numeric_columns(frame):
+    return list(frame.select_dtypes(exclude=["number", "bool"]).columns)
+
+
+def check_bernoulli_support(X):
+    """Raise a ValueError unless every value of ``X`` lies in [0, 1]."""
+    low, high = X.min(), X.max()
+    if low < 0 or high > 1:
+        raise ValueError(
+            "likelihood='bernoulli' needs data in [0, 1], but X has values in "
+            f"[{low:g}, {high:g}]. Scale it (e.g. MinMaxScaler) or use "
+            "likelihood='gaussian'."
+        )
+
+
+def check_binarize(binarize, likelihood):
+    """Raise a ValueError when ``binarize`` is asked of a non-Bernoulli model."""
+    if binarize and likelihood != "bernoulli":
+        raise ValueError(
+            "binarize=True draws 0/1 values for a Bernoulli model; it needs "
+            f"likelihood='bernoulli', got likelihood={likelihood!r}."
+        )
