@@ -2,25 +2,25 @@
 
 ADBench-style protocol (Han et al. 2022, "ADBench: Anomaly Detection Benchmark"):
 each method is fitted on all rows of a dataset without labels and scores the same
-rows; the labels are used only to compute ROC-AUC and average precision.
+rows; the labels are used only to compute ROC-AUC and average precision. The
+default detector's mean ROC-AUC is judged against IsolationForest's
+(``TARGETS["anomaly"]``).
 
 Run from anywhere::
 
     python benchmarks/anomaly.py
+    python benchmarks/anomaly.py --quick    # smoke test: two datasets, one seed
 
 A standalone script: the test suite never imports or runs it.
 """
 
-import argparse
 import inspect
-import shlex
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import torch
-from _harness import machine, write_json
+from _harness import DATA_HOME, Run, make_parser, parse_args, summary_row
 from sklearn.decomposition import PCA
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import average_precision_score, roc_auc_score
@@ -28,10 +28,7 @@ from sklearn.preprocessing import StandardScaler
 
 from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_DATA_DIR = (REPO / ".." / "shared" / "data" / "anomaly").resolve()
-DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "anomaly.json"
-DEFAULT_MARKDOWN = REPO / "benchmarks" / "results" / "anomaly.md"
+DETECTOR, BASELINE = "skvae VAE (likelihood)", "IsolationForest"
 
 PROTOCOL = (
     "Unsupervised, ADBench-style: X is standardised with StandardScaler fitted on "
@@ -50,9 +47,7 @@ PROTOCOL = (
 def skvae_and_sklearn_methods():
     """Factories ``seed -> estimator`` for the methods that are always run."""
     return {
-        "skvae VAE (likelihood)": lambda seed: AutoencoderOutlierDetector(
-            random_state=seed
-        ),
+        DETECTOR: lambda seed: AutoencoderOutlierDetector(random_state=seed),
         # The default detector trains for 10 epochs; this shows what longer
         # training (about 2,500 optimiser steps) does to the ranking.
         "skvae VAE, max_epochs=auto": lambda seed: AutoencoderOutlierDetector(
@@ -66,7 +61,7 @@ def skvae_and_sklearn_methods():
             PCA(n_components=2), score_by="reconstruction"
         ),
         "PCA likelihood": lambda seed: AutoencoderOutlierDetector(PCA(n_components=2)),
-        "IsolationForest": lambda seed: IsolationForest(random_state=seed),
+        BASELINE: lambda seed: IsolationForest(random_state=seed),
         "distance to the mean": lambda seed: DistanceToMean(),
     }
 
@@ -206,16 +201,16 @@ def seconds_fmt(mean, std):
     return f"{mean:.3f}"
 
 
-def markdown(report):
+def markdown(report, run):
     """The results file: ROC-AUC, average-precision and fit-time tables."""
-    m = report["machine"]
+    m = run.machine
     about = (
         f"Machine: {m['platform']}, {m['processor']}, {m['cpu_count']} CPUs, "
         f"torch threads {m['torch_threads']}; Python {m['python']}, torch "
         f"{m['torch']}, scikit-learn {m['sklearn']}, skvae {m['skvae']}, numpy "
         f"{m['numpy']}. Seeds {report['seeds']}. Fitting and scoring "
         f"took {report['wall_time_s']:.0f} s in all (startup excluded).\n\n"
-        f"Command: `{report['command']}`"
+        f"Command: `{run.command}`"
     )
     datasets = ", ".join(
         f"{d['name']} ({d['n_rows']} × {d['n_features']}, "
@@ -228,6 +223,7 @@ def markdown(report):
         f"Datasets: {datasets}.",
         f"Protocol: {report['protocol']}",
     ]
+    parts += [f"Target: {target_text(row)}" for row in report["summary"]]
     parts += [f"Note: {note}" for note in report["notes"]]
     parts += [
         "## ROC-AUC (mean ± std over seeds)",
@@ -238,6 +234,20 @@ def markdown(report):
         table(report, "fit_time_s", seconds_fmt, bold_mean=False),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def target_row(means):
+    """The judged figure: the default detector's mean ROC-AUC over the baseline's."""
+    if means[DETECTOR] is None or means[BASELINE] is None:
+        return []
+    gap = means[DETECTOR]["roc_auc"] - means[BASELINE]["roc_auc"]
+    measure = f"mean ROC-AUC minus {BASELINE}'s"
+    return [summary_row(f"anomaly {DETECTOR}", measure, gap, "anomaly")]
+
+
+def target_text(row):
+    met = "met" if row["met"] else "missed"
+    return f"{row['measure']} {row['target']}: {row['value']:+.3f}, {met}"
 
 
 def print_summary(report):
@@ -254,33 +264,28 @@ def print_summary(report):
             f"{summary['average_precision']:>8.3f} "
             f"{summary['fit_time_s']:>8.2f} {summary['score_time_s']:>8.3f}"
         )
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--data-dir",
-        type=Path,
-        default=DEFAULT_DATA_DIR,
-        help="folder of .npz files with X (n, d) and y (1 = outlier)",
-    )
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    parser.add_argument("--markdown", type=Path, default=DEFAULT_MARKDOWN)
-    parser.add_argument("--threads", type=int, default=2, help="torch threads")
-    return parser.parse_args(argv)
+    for row in report["summary"]:
+        print(f"\ntarget: {target_text(row)}")
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    parser = make_parser(__doc__, threads=2, seed=False)
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DATA_HOME / "anomaly",
+        help="folder of .npz files with X (n, d) and y (1 = outlier)",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parse_args(parser, argv, quick={"seeds": [0]})
     datasets = load_datasets(args.data_dir)
     if not datasets:
         problem = "no .npz files in" if args.data_dir.is_dir() else "no folder"
         print(f"error: {problem} {args.data_dir}", file=sys.stderr)
         sys.exit(1)
-    torch.set_num_threads(args.threads)
-    script = Path(__file__).resolve().relative_to(REPO)
-    command = shlex.join(["python", str(script)] + sys.argv[1:])
+    if args.quick:
+        datasets = datasets[:2]
+    run = Run(args)
     methods = {**skvae_and_sklearn_methods(), **pyod_methods()}
 
     start_all = time.perf_counter()
@@ -298,45 +303,44 @@ def main(argv=None):
             runs = []
             for seed in args.seeds:
                 try:
-                    run = run_one(make, X, y, seed)
+                    one = run_one(make, X, y, seed)
                 except Exception as exc:  # one failure must not end the benchmark
-                    run = {"seed": seed, "error": f"{type(exc).__name__}: {exc}"}
+                    one = {"seed": seed, "error": f"{type(exc).__name__}: {exc}"}
                     print(
-                        f"{name:<16} {method:<28} seed={seed} FAILED {run['error']}",
+                        f"{name:<16} {method:<28} seed={seed} FAILED {one['error']}",
                         flush=True,
                     )
                 else:
                     print(
                         f"{name:<16} {method:<28} seed={seed} "
-                        f"AUC={run['roc_auc']:.3f} AP={run['average_precision']:.3f} "
-                        f"fit={run['fit_time_s']:.2f}s "
-                        f"score={run['score_time_s']:.3f}s",
+                        f"AUC={one['roc_auc']:.3f} AP={one['average_precision']:.3f} "
+                        f"fit={one['fit_time_s']:.2f}s "
+                        f"score={one['score_time_s']:.3f}s",
                         flush=True,
                     )
-                runs.append(run)
+                runs.append(one)
             entry["results"][method] = runs
         results.append(entry)
 
     notes = []
     if not any(method.startswith("pyod") for method in methods):
         notes.append("pyod is not installed, so its VAE and AutoEncoder were not run.")
+    means = summarise(results, methods, args.seeds)
     report = {
-        "machine": machine(),
-        "command": command,
         "protocol": PROTOCOL,
         "seeds": args.seeds,
         "methods": list(methods),
         "notes": notes,
         "datasets": results,
-        "means": summarise(results, methods, args.seeds),
+        "means": means,
+        "summary": target_row(means),
         "wall_time_s": time.perf_counter() - start_all,
     }
     print_summary(report)
-
-    write_json(args.output, report)
-    args.markdown.parent.mkdir(parents=True, exist_ok=True)
-    args.markdown.write_text(markdown(report))
-    print(f"\nwrote {args.output} and {args.markdown}")
+    path = run.write("anomaly", **report).with_suffix(".md")
+    path.write_text(markdown(report, run))
+    print(f"wrote {path}")
+    return report["summary"]
 
 
 if __name__ == "__main__":

@@ -14,13 +14,15 @@ the same maths as skvae (standardise with ``input_mean_`` / ``input_scale_``;
 ``module.code``; ``likelihood.mean(decode(z)) * scale + shift``; the ELBO with
 ``torch.randn`` noise), each chunk's output copied into one preallocated numpy
 array. The reference uses the rows per chunk that skvae uses internally
-(``est._inference_rows``: at least ``batch_size`` rows, otherwise up to 4096
+(``skvae_chunk_rows``: at least ``batch_size`` rows, otherwise up to 4096
 rows and 2**18 values; 4096 rows for the table, 334 for the mnist-like rows), so
 the ratio measures what the estimator adds: validation (a finiteness pass over
 the input), copies, and for ``score_samples`` its row-keyed deterministic noise.
-The reference's time over skvae's is the throughput ratio (>= 0.9 meets the
-target). The cases run interleaved in one process (the host flips between fast
-and slow modes) and are compared by their fastest rounds. For information only:
+The reference's time over skvae's is the throughput ratio, judged against
+``TARGETS["inference"]``. The cases run interleaved in one process (the host
+flips between fast and slow modes), the order reversed every other round after
+one untimed warm-up call of each, and are compared by their fastest rounds (wall
+time of the whole call). For information only:
 skvae on float64 input (computed with a float64 copy of the module) against the
 float32 reference, and the reference in chunks of ``batch_size`` (128) rows,
 which is how skvae chunked inference before.
@@ -29,7 +31,7 @@ Peak memory: a fresh Python process (this script with ``--memory-child``) fits
 the table model, makes 500k float32 rows, resets its peak resident set
 (``/proc/self/clear_refs``) and reads it (``VmHWM``) after one call; what the
 call adds over the resident set just before it must be the output plus a working
-set that does not grow with the number of rows.
+set that does not grow with the number of rows (``TARGETS["inference_memory"]``).
 
 Run from anywhere::
 
@@ -43,51 +45,64 @@ import argparse
 import gc
 import json
 import resource
-import shlex
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from _harness import interleaved, machine, ratio_table, summary_row, write_json
+from _harness import (
+    TARGETS,
+    Run,
+    interleaved,
+    make_parser,
+    parse_args,
+    per_round,
+    protocol_of,
+    ratio_table,
+    summary_row,
+    yes_no,
+)
 
 from skvae import VAETransformer
 from skvae.nn import elbo
 
-REPO = Path(__file__).resolve().parent.parent
-DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "inference.json"
-
-TARGET_RATIO = 0.9
-# A resident set that grew with n x hidden width would be 122 MiB at 500k rows and
-# width 64; the working set of a chunk of rows is a few MiB.
-TARGET_EXTRA_MIB = 32
+TARGET_RATIO, TARGET_MEMORY = TARGETS["inference"], TARGETS["inference_memory"]
 METHODS = ("transform", "inverse_transform", "score_samples")
 MIB = 2.0**20
 
 
-def models():
-    """The fitted setups: name -> (estimator settings, row maker)."""
-    return {
-        "table": (
-            {"latent_dim": 2, "hidden_dims": (64, 32), "likelihood": "gaussian"},
-            lambda rng, n: rng.standard_normal((n, 64), dtype=np.float32),
-        ),
-        "mnist-like": (
-            {"latent_dim": 20, "hidden_dims": (400,), "likelihood": "bernoulli"},
-            lambda rng, n: rng.random((n, 784), dtype=np.float32),
-        ),
-    }
+# The fitted setups: name -> (estimator settings, row maker).
+MODELS = {
+    "table": (
+        {"latent_dim": 2, "hidden_dims": (64, 32), "likelihood": "gaussian"},
+        lambda rng, n: rng.standard_normal((n, 64), dtype=np.float32),
+    ),
+    "mnist-like": (
+        {"latent_dim": 20, "hidden_dims": (400,), "likelihood": "bernoulli"},
+        lambda rng, n: rng.random((n, 784), dtype=np.float32),
+    ),
+}
 
 
-def fit_model(name, n_fit):
+def fit_model(name, n_fit, seed):
     """A one-epoch estimator of setup ``name`` and its row maker."""
-    params, make_rows = models()[name]
+    params, make_rows = MODELS[name]
     X = make_rows(np.random.default_rng(1), n_fit)
-    estimator = VAETransformer(**params, max_epochs=1, batch_size=128, random_state=0)
+    estimator = VAETransformer(
+        **params, max_epochs=1, batch_size=128, random_state=seed
+    )
     return estimator.fit(X), make_rows
+
+
+def skvae_chunk_rows(estimator):
+    """Rows per chunk of skvae's inference, for the reference to use too.
+
+    The benchmarks' one use of private API: ``_BaseAutoencoder._inference_rows``
+    (width -> rows per chunk). If it moves, fix it here.
+    """
+    return estimator._inference_rows(estimator.n_features_in_)
 
 
 # -- the hand-written reference ---------------------------------------------------
@@ -144,13 +159,13 @@ def reference_maps(estimator, rows):
 # -- throughput -----------------------------------------------------------------
 
 
-def time_model(name, n_rows, n_fit, repeats):
+def time_model(name, n_rows, repeats, seed):
     """Interleaved timings of the three methods on one setup."""
-    estimator, make_rows = fit_model(name, n_fit)
+    estimator, make_rows = fit_model(name, min(n_rows, 5_000), seed)
     X = make_rows(np.random.default_rng(2), n_rows)
     inputs = {"transform": X, "score_samples": X}
     inputs["inverse_transform"] = estimator.transform(X)
-    chunk_rows = estimator._inference_rows(estimator.n_features_in_)
+    chunk_rows = skvae_chunk_rows(estimator)
     reference = reference_maps(estimator, chunk_rows)
     batch_reference = reference_maps(estimator, estimator.batch_size)
     results = {}
@@ -198,9 +213,7 @@ def summarise_times(name, method, result):
     best = {case: min(times) for case, times in seconds.items()}
     ratio = best["reference"] / best["skvae"]
     ratio64 = best["reference"] / best["skvae float64"]
-    paired = [
-        r / s for r, s in zip(seconds["reference"], seconds["skvae"], strict=True)
-    ]
+    paired = per_round(seconds["reference"], seconds["skvae"])
     summary = {
         "reference_s": best["reference"],
         "skvae_s": best["skvae"],
@@ -213,7 +226,7 @@ def summarise_times(name, method, result):
         "batch_size_reference_rows_per_s": (
             result["rows"] / best["reference, batch_size chunks"]
         ),
-        "meets_target": ratio >= TARGET_RATIO,
+        "meets_target": TARGET_RATIO.met(ratio),
     }
     row = {
         "model": name,
@@ -227,7 +240,7 @@ def summarise_times(name, method, result):
         "skvae krows/s": summary["skvae_rows_per_s"] / 1e3,
         "ratio": ratio,
         "paired (median)": statistics.median(paired),
-        f">= {TARGET_RATIO}": "yes" if summary["meets_target"] else "NO",
+        str(TARGET_RATIO): yes_no(summary["meets_target"]),
         "float64 ratio (info)": ratio64,
     }
     return row, summary
@@ -236,29 +249,40 @@ def summarise_times(name, method, result):
 # -- peak memory ------------------------------------------------------------------
 
 
-def measure_memory(method, n_rows, threads):
+def measure_memory(method, n_rows, args):
     """Peak memory of one call on ``n_rows`` rows, in a fresh Python process."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--memory-child"]
-    command += [method, "--memory-rows", str(n_rows), "--threads", str(threads)]
+    command = [sys.executable, str(Path(__file__).resolve()), "--memory-child", method]
+    command += [f"--memory-rows={n_rows}", f"--threads={args.threads}"]
+    command += [f"--seed={args.seed}"]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def _memory_child(method, n_rows):
+def _memory_child(method, n_rows, seed):
     """Fit the table model, then measure one call of ``method`` (in the child)."""
-    estimator, make_rows = fit_model("table", 2000)
+    estimator, make_rows = fit_model("table", 2000, seed)
     X = make_rows(np.random.default_rng(2), n_rows)
     A = estimator.transform(X) if method == "inverse_transform" else X
     call = getattr(estimator, method)
     call(A[:1000])  # threads and lazy state come to life outside the measure
     gc.collect()
-    reset = _reset_peak()
+    try:  # reset the peak resident set (Linux >= 4.0)
+        Path("/proc/self/clear_refs").write_text("5")
+        reset = True
+    except OSError:
+        reset = False
     before = _status_kib("VmRSS")
     output = call(A)
-    peak = _status_kib("VmHWM") if reset else _maxrss_kib()
+    # Without a reset, the peak over the child's life: fitting came first, on
+    # 2,000 rows only.
+    peak = (
+        _status_kib("VmHWM")
+        if reset
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    )
     return {
         "rows": n_rows,
-        "chunk_rows": estimator._inference_rows(estimator.n_features_in_),
+        "chunk_rows": skvae_chunk_rows(estimator),
         "peak_reset": reset,
         "rss_before_mib": before / 1024,
         "peak_mib": peak / 1024,
@@ -267,16 +291,6 @@ def _memory_child(method, n_rows):
         "output_mib": output.nbytes / MIB,
         "n_x_width64_float32_mib": n_rows * 64 * 4 / MIB,
     }
-
-
-def _reset_peak():
-    """Reset the process's peak resident set (Linux >= 4.0); False if impossible."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        return False
-    return True
 
 
 def _status_kib(field):
@@ -288,17 +302,12 @@ def _status_kib(field):
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _maxrss_kib():
-    # The peak over the child's life: fitting comes first on 2,000 rows only.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-
-
 def summarise_memory(method, result):
     """Table row of one memory measure; adds what lies beyond the output."""
     beyond = result["extra_mib"] - result["output_mib"]
     result["beyond_output_mib"] = beyond
-    result["meets_target"] = beyond <= TARGET_EXTRA_MIB
-    row = {
+    result["meets_target"] = TARGET_MEMORY.met(beyond)
+    return {
         "method": method,
         "rows": result["rows"],
         "chunk": result["chunk_rows"],
@@ -307,52 +316,35 @@ def summarise_memory(method, result):
         "extra MiB": result["extra_mib"],
         "beyond output MiB": beyond,
         "n x 64 float32 MiB": result["n_x_width64_float32_mib"],
-        f"<= {TARGET_EXTRA_MIB}": "yes" if result["meets_target"] else "NO",
+        str(TARGET_MEMORY): yes_no(result["meets_target"]),
     }
-    return row
 
 
 # -- the script ---------------------------------------------------------------------
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=2, help="torch threads")
-    parser.add_argument("--repeats", type=int, default=None, help="interleaved rounds")
-    parser.add_argument("--table-rows", type=int, default=None)
-    parser.add_argument("--mnist-rows", type=int, default=None)
-    parser.add_argument("--memory-rows", type=int, default=None)
-    parser.add_argument(
-        "--quick", action="store_true", help="small data, few rounds: a smoke test"
-    )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
+    parser = make_parser(__doc__, threads=2, repeats=7)
+    parser.add_argument("--table-rows", type=int, default=200_000)
+    parser.add_argument("--mnist-rows", type=int, default=30_000)
+    parser.add_argument("--memory-rows", type=int, default=500_000)
     parser.add_argument("--memory-child", choices=METHODS, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    output = args.output if args.output.is_absolute() else REPO / args.output
-    quick = args.quick
-    repeats = args.repeats or (3 if quick else 7)
-    sizes = {
-        "table": args.table_rows or (50_000 if quick else 200_000),
-        "mnist-like": args.mnist_rows or (3_000 if quick else 30_000),
-    }
-    memory_rows = args.memory_rows or (100_000 if quick else 500_000)
-
-    torch.set_num_threads(args.threads)
+    quick = dict(repeats=3, table_rows=50_000, mnist_rows=3_000, memory_rows=100_000)
+    args = parse_args(parser, argv, quick=quick)
+    sizes = {"table": args.table_rows, "mnist-like": args.mnist_rows}
+    run = Run(args)
     if args.memory_child:
-        print(json.dumps(_memory_child(args.memory_child, memory_rows)))
+        print(json.dumps(_memory_child(args.memory_child, args.memory_rows, args.seed)))
         return []
-    info = machine()
-    print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()))
     print(
-        f"{repeats} interleaved rounds after a warm-up; float32 input; ratio = "
-        "fastest reference / fastest skvae (throughput; target >= "
+        f"{args.repeats} interleaved rounds after a warm-up; float32 input; ratio = "
+        "fastest reference / fastest skvae (throughput; target "
         f"{TARGET_RATIO}); the reference uses skvae's rows per chunk\n"
     )
 
-    start = time.perf_counter()
     rows, summary_rows, results = [], [], {}
     for name, n_rows in sizes.items():
-        results[name] = time_model(name, n_rows, min(n_rows, 5_000), repeats)
+        results[name] = time_model(name, n_rows, args.repeats, args.seed)
         for method, result in results[name].items():
             row, summary = summarise_times(name, method, result)
             result["summary"] = summary
@@ -363,7 +355,7 @@ def main(argv=None):
                     case,
                     "throughput vs torch loop",
                     summary["throughput_ratio"],
-                    at_least=TARGET_RATIO,
+                    "inference",
                 ),
                 summary_row(
                     f"{case} (float64 input, info)",
@@ -373,54 +365,31 @@ def main(argv=None):
             ]
     ratio_table(rows)
 
-    print(f"\npeak memory of one call on {memory_rows} table rows (fresh process)\n")
+    print(
+        f"\npeak memory of one call on {args.memory_rows} table rows (fresh process)\n"
+    )
     memory, memory_table = {}, []
     for method in METHODS:
-        memory[method] = measure_memory(method, memory_rows, args.threads)
+        memory[method] = measure_memory(method, args.memory_rows, args)
         memory_table.append(summarise_memory(method, memory[method]))
         summary_rows.append(
             summary_row(
-                f"table {method} ({memory_rows} rows)",
+                f"table {method} ({args.memory_rows} rows)",
                 "extra memory beyond output (MiB)",
                 memory[method]["beyond_output_mib"],
-                at_most=TARGET_EXTRA_MIB,
+                "inference_memory",
             )
         )
     ratio_table(memory_table)
-    elapsed = time.perf_counter() - start
 
-    write_json(
-        output,
-        {
-            "benchmark": "inference",
-            "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-            "machine": info,
-            "settings": {
-                "repeats": repeats,
-                "threads": args.threads,
-                "rows": sizes,
-                "memory_rows": memory_rows,
-                "models": {name: params for name, (params, _) in models().items()},
-                "target_ratio": TARGET_RATIO,
-                "target_extra_mib": TARGET_EXTRA_MIB,
-            },
-            "protocol": (
-                "Per model and method, one untimed warm-up call of each case, then "
-                "`repeats` rounds of (reference, skvae, skvae float64), the order "
-                "reversed every other round; seconds are wall time of the whole "
-                "call. ratio: fastest reference over fastest skvae (throughput "
-                "ratio). The reference is a torch.inference_mode() loop over "
-                "est.module_ on a float32 tensor, in chunks of skvae's rows per "
-                "chunk. Memory: in a fresh process, VmHWM after the call (peak "
-                "reset just before) minus VmRSS just before it."
-            ),
-            "results": results,
-            "memory": memory,
-            "summary": summary_rows,
-            "elapsed_s": elapsed,
-        },
+    run.write(
+        "inference",
+        settings={"models": {name: params for name, (params, _) in MODELS.items()}},
+        protocol=protocol_of(__doc__),
+        results=results,
+        memory=memory,
+        summary=summary_rows,
     )
-    print(f"\nwrote {output} ({elapsed:.0f} s)")
     return summary_rows
 
 

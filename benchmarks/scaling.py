@@ -12,8 +12,9 @@ grows with the table means some step is worse than linear.
 Measured, per method and size: the median epoch time over epochs 2..N (skorch's
 history ``dur`` for skvae, ``time.perf_counter`` around each epoch for the
 reference) divided by the number of rows, in the best round; the ratio of that
-per-sample time at the largest size to the smallest (target: at most 1.2, i.e.
-linear within noise); and skvae over the reference at each size. All six cases
+per-sample time at the largest size to the smallest (``TARGETS["scaling"]``:
+linear within noise); and skvae over the reference at each size
+(``TARGETS["training"]``). All six cases
 (two methods times three sizes) run round-robin in one process, the order
 reversed every other round, since this host flips between fast and slow modes.
 
@@ -26,38 +27,30 @@ repository root; nothing is downloaded)::
 A standalone script: the test suite never imports or runs it.
 """
 
-import argparse
-import shlex
-import sys
-import time
-from pathlib import Path
-
 import numpy as np
 import torch
 from _harness import (
+    DATA_HOME,
+    Run,
     epoch_median,
     interleaved,
-    machine,
+    make_parser,
+    parse_args,
     ratio_table,
-    reference_epoch,
+    reference_epochs,
+    skvae_epochs,
     summary_row,
-    write_json,
 )
 
-from skvae import VAETransformer
 from skvae.datasets import fetch_mnist
-from skvae.nn import VAE
 
-REPO = Path(__file__).resolve().parent.parent
-DATA_HOME = REPO.parent / "shared" / "data"
-DEFAULT_OUTPUT = REPO / "benchmarks" / "results" / "scaling.json"
-
-LATENT_DIM = 2
-HIDDEN_DIMS = (64, 32)
-LIKELIHOOD = "bernoulli"
-BATCH_SIZE = 128
-LR = 1e-3
-TARGET_GROWTH = 1.2
+MODEL = {
+    "latent_dim": 2,
+    "hidden_dims": (64, 32),
+    "likelihood": "bernoulli",
+    "batch_size": 128,
+    "lr": 1e-3,
+}
 
 PROTOCOL = (
     "The first n rows of the MNIST training images (float32, in [0, 1]) for each "
@@ -85,30 +78,6 @@ def load_rows(n_rows):
     return np.ascontiguousarray(X[:n_rows], dtype=np.float32)
 
 
-def fit_skvae(X, epochs):
-    """Fit the estimator; return its per-epoch durations from the history."""
-    estimator = VAETransformer(
-        latent_dim=LATENT_DIM,
-        hidden_dims=HIDDEN_DIMS,
-        likelihood=LIKELIHOOD,
-        max_epochs=epochs,
-        batch_size=BATCH_SIZE,
-        lr=LR,
-        random_state=0,
-    ).fit(X)
-    return [float(d) for d in estimator.history_[:, "dur"]]
-
-
-def fit_reference(X, epochs):
-    """Train the same module with a plain loop; return per-epoch durations."""
-    torch.manual_seed(0)
-    rows = torch.as_tensor(X)
-    module = VAE(X.shape[1], LATENT_DIM, hidden_dims=HIDDEN_DIMS, likelihood=LIKELIHOOD)
-    module.train()
-    optimizer = torch.optim.Adam(module.parameters(), lr=LR)
-    return [reference_epoch(module, optimizer, rows, BATCH_SIZE) for _ in range(epochs)]
-
-
 def per_sample(runs, n_rows):
     """Best round's median epoch over ``n_rows``, and every round's, in seconds."""
     each = [epoch_median(run["value"]) / n_rows for run in runs]
@@ -128,7 +97,7 @@ def summarise(sizes, runs):
         table.append(
             {
                 "rows": n,
-                "batches": -(-n // BATCH_SIZE),
+                "batches": -(-n // MODEL["batch_size"]),
                 "ref us/sample": best["reference", n] * 1e6,
                 "skvae us/sample": best["skvae", n] * 1e6,
                 "ref ms/epoch": best["reference", n] * n * 1e3,
@@ -146,7 +115,7 @@ def summarise(sizes, runs):
                 f"scaling {method}",
                 f"per-sample epoch time {large} rows / {small} rows",
                 growth,
-                at_most=TARGET_GROWTH,
+                "scaling",
             )
         )
     for n in sizes:
@@ -155,82 +124,58 @@ def summarise(sizes, runs):
                 f"scaling {n} rows",
                 "per-sample epoch time skvae / reference",
                 best["skvae", n] / best["reference", n],
+                "training",
             )
         )
     return table, rows, summary
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser = make_parser(__doc__, threads=2, repeats=3)
     parser.add_argument(
         "--sizes", type=int, nargs="+", default=[10_000, 20_000, 40_000]
     )
     parser.add_argument("--epochs", type=int, default=5)
-    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds")
-    parser.add_argument(
-        "--quick", action="store_true", help="smoke test: 3 epochs, 1 round"
-    )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.epochs, args.repeats = 3, 1
-    output = args.output if args.output.is_absolute() else REPO / args.output
+    args = parse_args(parser, argv, quick={"epochs": 3, "repeats": 1})
     sizes = sorted(args.sizes)
-
-    torch.set_num_threads(args.threads)
-    info = machine()
-    print("machine:", ", ".join(f"{k}={v}" for k, v in info.items()))
+    run = Run(args)
     print(
-        f"sizes {sizes}, {args.epochs} epochs, batch {BATCH_SIZE}, {args.repeats} "
-        "interleaved rounds; per sample: best round's median epoch (epochs 2..) "
-        "over the rows\n"
+        f"sizes {sizes}, {args.epochs} epochs, batch {MODEL['batch_size']}, "
+        f"{args.repeats} interleaved rounds; per sample: best round's median epoch "
+        "(epochs 2..) over the rows\n"
     )
 
-    start = time.perf_counter()
     X = load_rows(sizes[-1])
+    rows = torch.as_tensor(X)
     cases = {}
     for n in sizes:
-        cases[f"reference {n}"] = lambda n=n: fit_reference(X[:n], args.epochs)
-        cases[f"skvae {n}"] = lambda n=n: fit_skvae(X[:n], args.epochs)
+        cases[f"reference {n}"] = lambda n=n: reference_epochs(
+            rows[:n], args.epochs, seed=args.seed, **MODEL
+        )
+        cases[f"skvae {n}"] = lambda n=n: skvae_epochs(
+            X[:n], args.epochs, random_state=args.seed, **MODEL
+        )
     runs = interleaved(cases, args.repeats)
-    table, rows, summary = summarise(sizes, runs)
+    table, summary_rows, summary = summarise(sizes, runs)
     ratio_table(table)
     print()
-    ratio_table(rows)
-    elapsed = time.perf_counter() - start
-
-    write_json(
-        output,
-        {
-            "benchmark": "scaling",
-            "command": shlex.join([Path(sys.executable).name, *sys.argv]),
-            "machine": info,
-            "settings": {
-                "sizes": sizes,
-                "epochs": args.epochs,
-                "repeats": args.repeats,
-                "threads": args.threads,
-                "quick": args.quick,
-                "data": "MNIST training images, first n rows, float32 in [0, 1]",
-                "batch_size": BATCH_SIZE,
-                "latent_dim": LATENT_DIM,
-                "hidden_dims": list(HIDDEN_DIMS),
-                "likelihood": LIKELIHOOD,
-                "lr": LR,
-            },
-            "protocol": PROTOCOL,
-            "summary": summary,
-            "rows": rows,
-            "runs": {
-                name: [{"fit_s": r["seconds"], "epoch_s": r["value"]} for r in case]
-                for name, case in runs.items()
-            },
-            "elapsed_s": elapsed,
+    ratio_table(summary_rows)
+    run.write(
+        "scaling",
+        settings={
+            "data": "MNIST training images, first n rows, float32 in [0, 1]",
+            **MODEL,
+            "hidden_dims": list(MODEL["hidden_dims"]),
+        },
+        protocol=PROTOCOL,
+        summary=summary,
+        rows=summary_rows,
+        runs={
+            name: [{"fit_s": r["seconds"], "epoch_s": r["value"]} for r in case]
+            for name, case in runs.items()
         },
     )
-    print(f"\nwrote {output} ({elapsed:.0f} s)")
-    return rows
+    return summary_rows
 
 
 if __name__ == "__main__":
