@@ -68,6 +68,26 @@ class _Autoencoder(nn.Module, ABC):
         self.encoder_width = _output_width(encoder, n_features)
         self._add_heads(self.encoder_width, latent_dim)
 
+    def train(self, mode=True):
+        """Set the training mode of every layer; nothing to do when all have it.
+
+        skorch sets the mode before every batch: torch's walk over the layers
+        costs 5% of a small MLP's step, checking the modes a fifth of that.
+
+        Parameters
+        ----------
+        mode : bool, default=True
+            Training mode (True) or evaluation mode (False).
+
+        Returns
+        -------
+        self : torch.nn.Module
+            This module.
+        """
+        if all(layer.training == mode for layer in self.modules()):
+            return self
+        return super().train(mode)
+
     @abstractmethod
     def _add_heads(self, width, latent_dim):
         """Create the layers from encoder features to the latent space."""
@@ -76,10 +96,6 @@ class _Autoencoder(nn.Module, ABC):
     @abstractmethod
     def _latent_head(self):
         """The linear layer that outputs the code (its dtype is the networks')."""
-
-    @abstractmethod
-    def code(self, x):
-        """Deterministic latent code of each row."""
 
     def standardized(self, x):
         """Rows as the networks see them: standardised, in the parameters' dtype.
@@ -122,10 +138,10 @@ class _Autoencoder(nn.Module, ABC):
             Log-likelihoods in nats, with the standardisation's log-Jacobian.
         """
         log_px = self.likelihood.log_prob(x_std, loc)
-        if self.standardize is not None:
-            jacobian = self.standardize.log_abs_det_jacobian()
-            log_px = log_px + jacobian.to(log_px.dtype)
-        return log_px
+        if self.standardize is None:
+            return log_px
+        # A 0-d float64 tensor added to log_px keeps log_px's dtype.
+        return log_px + self.standardize.log_abs_det_jacobian()
 
     def features(self, x):
         """Flattened encoder output of each row (the input of the latent heads).

@@ -41,12 +41,15 @@ class Standardize(nn.Module):
         super().__init__()
         self.register_buffer("shift", torch.zeros(n_features, dtype=torch.float64))
         self.register_buffer("scale", torch.ones(n_features, dtype=torch.float64))
+        # -sum(log scale), kept with the statistics: every scored batch adds it.
+        self.register_buffer("log_det", torch.zeros((), dtype=torch.float64))
 
     def reset_parameters(self):
         """Make the map the identity again, in place."""
         with torch.no_grad():
             self.shift.zero_()
             self.scale.fill_(1.0)
+            self.log_det.zero_()
 
     def set_statistics(self, shift, scale):
         """Copy in the per-feature ``shift`` and (positive) ``scale``.
@@ -59,6 +62,7 @@ class Standardize(nn.Module):
         with torch.no_grad():
             self.shift.copy_(torch.as_tensor(shift, dtype=self.shift.dtype))
             self.scale.copy_(torch.as_tensor(scale, dtype=self.scale.dtype))
+            self.log_det.copy_(-self.scale.log().sum())
 
     def forward(self, x):
         """Standardised rows, in ``x``'s dtype.
@@ -98,4 +102,4 @@ class Standardize(nn.Module):
         Tensor of shape ()
             The log-Jacobian, the same for every row.
         """
-        return -self.scale.log().sum()
+        return self.log_det

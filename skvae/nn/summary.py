@@ -165,7 +165,7 @@ def summarize(module, example_input, *, depth=3):
     Total params: 248
     Trainable params: 248
     Non-trainable params: 0
-    Buffer elements (not params): 20
+    Buffer elements (not params): 21
     """
     if depth < 0:
         raise ValueError(f"depth must be >= 0, got {depth}.")
