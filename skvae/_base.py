@@ -25,6 +25,7 @@ from ._training import (
     make_module,
     make_net,
     n_epochs,
+    rows_dtype,
     run_epochs,
     spawn_seeds,
     split_rows,
@@ -210,14 +211,13 @@ class _BaseAutoencoder(
         self._after_training(X)
 
     def _training_rows(self, X):
-        """``X`` as one tensor on the device, in the precision the module reads.
+        """``X`` as one tensor on the device, float64 only where float32 would blur.
 
-        Rows to be standardised keep their precision (the module standardises
-        them before casting); [0, 1] rows are float32 already.
+        The module standardises rows in their own precision, then casts them.
         """
-        keep = self.module_.standardize is not None and X.dtype == np.float64
-        dtype = torch.float64 if keep else torch.float32
-        return as_tensor(X, dtype=dtype, device=self.device_)
+        layer = self.module_.standardize
+        scale = None if layer is None else layer.scale.cpu().numpy()
+        return as_tensor(X, dtype=rows_dtype(X, scale), device=self.device_)
 
     # -- validation -------------------------------------------------------------
 

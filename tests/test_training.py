@@ -5,16 +5,17 @@ import copy
 import numpy as np
 import pytest
 import torch
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 from skorch.callbacks import Callback
 from torch import nn
 
 from skvae import AETransformer, VAETransformer
-from skvae._training import n_epochs, split_rows
+from skvae._training import mean_and_scale, n_epochs, rows_dtype, split_rows
 from skvae.nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from tests.conftest import (
     CONV,
     ESTIMATORS,
+    FAST,
     ONE_EPOCH,
     SMALL,
     WIDE,
@@ -641,3 +642,39 @@ def test_quiet_print_log_prints_once_verbose(capsys):
     estimator.set_params(verbose=1).partial_fit(normal_rows(60, 4))
     out = capsys.readouterr().out
     assert "train_loss" in out and out.count("\n") >= 3
+
+
+# -- the precision the training rows are held in -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("factor", "offset", "expected"),
+    [
+        (1.0, 0.0, torch.float32),
+        (1e30, 0.0, torch.float32),
+        (1e200, 0.0, torch.float64),
+        (1e-200, 0.0, torch.float64),
+        (1.0, 1e9, torch.float64),
+    ],
+    ids=["table", "large", "beyond-float32", "below-float32", "offset"],
+)
+def test_rows_are_float32_unless_that_blurs_them(factor, offset, expected):
+    """float64 rows stay float64 only where float32 would lose their values."""
+    X = factor_data() * factor + offset
+    _, scale = mean_and_scale(X)
+    assert rows_dtype(X, scale) == expected
+
+
+def test_rows_read_as_they_are_are_float32():
+    """Rows without a standardising layer, and float32 rows, are held in float32."""
+    X = factor_data()
+    assert rows_dtype(X, None) == torch.float32
+    assert rows_dtype(X.astype(np.float32), np.ones(X.shape[1])) == torch.float32
+
+
+def test_float64_rows_train_like_their_float32_copy_on_tables():
+    """On ordinary tables float64 and float32 input train the same model."""
+    X = factor_data()
+    est64 = VAETransformer(**FAST).fit(X)
+    est32 = VAETransformer(**FAST).fit(X.astype(np.float32))
+    assert_allclose(est64.transform(X), est32.transform(X), rtol=1e-4, atol=1e-5)
