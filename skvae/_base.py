@@ -102,8 +102,9 @@ class _BaseAutoencoder(
         """
         try:
             X = self._validate_X(X, reset=True)
-            self._initialize(X)
-            self._train(X, n_epochs(self.max_epochs, len(X), self.batch_size))
+            epochs = n_epochs(self.max_epochs, len(X), self.batch_size)
+            self._initialize(X, epochs)
+            self._train(X, epochs)
         except BaseException:
             discard_fitted_state(self)
             raise
@@ -137,15 +138,18 @@ class _BaseAutoencoder(
             raise
         try:
             if first_call:
-                self._initialize(X)
+                self._initialize(X, n_epochs(self.max_epochs, len(X), self.batch_size))
             self._train(X, 1)
         except BaseException:
             discard_fitted_state(self)
             raise
         return self
 
-    def _initialize(self, X):
-        """Build the seeded module and the skorch net that trains it."""
+    def _initialize(self, X, epochs):
+        """Build the seeded module and the skorch net that trains it.
+
+        ``epochs`` is the length of the first training call (the cosine period).
+        """
         names = ("architecture", "hidden_dims", "image_shape", "encoder", "decoder")
         networks = {name: getattr(self, name) for name in names}
         check_networks(**networks, n_features=X.shape[1])
@@ -172,7 +176,7 @@ class _BaseAutoencoder(
             lr_schedule=self.lr_schedule,
             n_iter_no_change=self.n_iter_no_change,
             tol=self.tol,
-            max_epochs=n_epochs(self.max_epochs, len(X), self.batch_size),
+            max_epochs=epochs,
             verbose=self.verbose,
             callbacks=self.callbacks,
         )

@@ -46,12 +46,21 @@ AUTOENCODER_CONSTRAINTS = {
 _NUMERIC_KINDS = "biufc"
 
 
+def _is_int(value, minimum=1):
+    """Whether ``value`` is an integer >= ``minimum``; bools are not counts."""
+    return (
+        isinstance(value, Integral)
+        and not isinstance(value, bool)
+        and (value >= minimum)
+    )
+
+
 def check_int(value, name, minimum=1):
     """``value`` as an int, or a ValueError unless it is an integer >= ``minimum``.
 
     Bools are refused: ``True`` is an ``Integral`` but never means a count.
     """
-    if not isinstance(value, Integral) or isinstance(value, bool) or value < minimum:
+    if not _is_int(value, minimum):
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
     return int(value)
 
@@ -62,9 +71,7 @@ def check_image_shape(image_shape, n_features=None):
     With ``n_features``, the shape must hold exactly that many values per row.
     """
     shape = tuple(image_shape) if np.iterable(image_shape) else (image_shape,)
-    if len(shape) != 3 or not all(
-        isinstance(d, Integral) and not isinstance(d, bool) and d >= 1 for d in shape
-    ):
+    if len(shape) != 3 or not all(_is_int(d) for d in shape):
         raise ValueError(
             "image_shape must be (channels, height, width), three positive "
             f"integers, got {image_shape!r}."
@@ -81,10 +88,7 @@ def check_networks(
     *, architecture, hidden_dims, image_shape, encoder, decoder, n_features
 ):
     """Check that the network parameters agree with each other and with X."""
-    if hidden_dims != "auto" and not all(
-        isinstance(d, Integral) and not isinstance(d, bool) and d >= 1
-        for d in hidden_dims
-    ):
+    if hidden_dims != "auto" and not all(_is_int(d) for d in hidden_dims):
         raise ValueError(
             f"hidden_dims must be a tuple of positive integers, got {hidden_dims!r}."
         )

@@ -262,11 +262,13 @@ def test_draws_are_streamed_in_bounded_chunks(fitted, monkeypatch):
     vae.set_params(n_importance_samples=1000)
     passes = []
 
-    def recording(module, x, eps, posterior=None):
-        passes.append((eps.shape[0] * eps.shape[1], posterior is not None))
-        return importance_log_weights(module, x, eps, posterior=posterior)
+    log_weights = iwae._log_weights
 
-    monkeypatch.setattr(iwae, "importance_log_weights", recording)
+    def recording(module, x_std, eps, posterior):
+        passes.append((eps.shape[0] * eps.shape[1], posterior is not None))
+        return log_weights(module, x_std, eps, posterior)
+
+    monkeypatch.setattr(iwae, "_log_weights", recording)
     monkeypatch.setattr(_base, "INFERENCE_VALUES", 1)
     budget = vae._inference_rows(X.shape[1])
     chunked = vae.score_samples(X[:100])

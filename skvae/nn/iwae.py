@@ -46,12 +46,19 @@ def importance_log_weights(module, x, eps, posterior=None):
     >>> importance_log_weights(vae, torch.zeros(3, 5), torch.zeros(3, 4, 2)).shape
     torch.Size([3, 4])
     """
-    n, k, latent_dim = eps.shape
     x_std = module.standardized(x)
-    mean, logvar = module.encode(x) if posterior is None else posterior
+    if posterior is None:
+        posterior = module._posterior(x_std)
+    return _log_weights(module, x_std, eps, posterior)
+
+
+def _log_weights(module, x_std, eps, posterior):
+    """``importance_log_weights`` of rows already standardised by the module."""
+    n, k, latent_dim = eps.shape
+    mean, logvar = posterior
     z = mean[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * eps
     loc = module.decode(z.reshape(n * k, latent_dim))
-    rows = x_std[:, None, :].expand(n, k, x.shape[1]).reshape(n * k, -1)
+    rows = x_std[:, None, :].expand(n, k, x_std.shape[1]).reshape(n * k, -1)
     log_px_z = module.log_px(rows, loc).reshape(n, k)
     log_pz = -0.5 * (z.square() + _LOG_2PI).sum(-1)
     # (z - mean) / std is eps itself, so log q needs no division.
@@ -126,10 +133,12 @@ def streamed_importance_weighted_bound(module, x, noise, n_draws, draws_per_pass
     >>> bool(torch.allclose(streamed, at_once))
     True
     """
-    posterior = module.encode(x)
+    # Standardised and encoded once, whatever the number of passes.
+    x_std = module.standardized(x)
+    posterior = module._posterior(x_std)
     passes = (
-        importance_log_weights(
-            module, x, noise(first, min(draws_per_pass, n_draws - first)), posterior
+        _log_weights(
+            module, x_std, noise(first, min(draws_per_pass, n_draws - first)), posterior
         )
         for first in range(0, n_draws, draws_per_pass)
     )
