@@ -53,8 +53,19 @@ class TensorBatches:
             X = X[order.to(X.device)]
         for batch in X.split(self.batch_size):
             if self.draws is not None:
-                batch = torch.bernoulli(batch, generator=self.draws)
+                batch = draw_binary(batch, self.draws)
             yield batch, None
+
+
+def draw_binary(p, generator):
+    """0/1 values, each a 1 with probability ``p``, in ``p``'s dtype and device.
+
+    A 1 wherever a uniform draw from [0, 1) falls below ``p``: the same
+    distribution as ``torch.bernoulli(p)``, which on the CPU takes 3 to 4 times
+    as long (a third of an MNIST MLP's training step).
+    """
+    uniform = torch.rand(p.shape, generator=generator, dtype=p.dtype, device=p.device)
+    return uniform.lt_(p)
 
 
 class NegativeELBO(nn.Module):

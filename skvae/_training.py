@@ -38,6 +38,9 @@ _MLP_HIDDEN_DIMS = (64, 32)
 # float32 keeps 24 significant bits: values within 2**10 standard deviations of 0
 # keep at least 14 of them once standardised, far below the data's own noise.
 _FLOAT32_SPAN = 2.0**10
+# Adam's fused implementation (cpu, cuda, mps and others); tests set None (the
+# default implementation) to compare.
+FUSED_ADAM = True
 # Share of the rows held out for early stopping when validation_fraction is None.
 EARLY_STOPPING_FRACTION = 0.1
 
@@ -250,6 +253,9 @@ def make_net(net_class, module, *, seeds, device, callbacks, **params):
         module=module,
         criterion=net_class.loss_class,
         optimizer=torch.optim.Adam,
+        # One fused kernel per step instead of a dozen ops per parameter: a fifth
+        # of an MNIST MLP's training time on the CPU, the same steps to rounding.
+        optimizer__fused=FUSED_ADAM,
         iterator_train=TensorBatches,
         iterator_train__shuffle=True,
         iterator_train__generator=torch.Generator().manual_seed(seeds.shuffle),

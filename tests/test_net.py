@@ -10,7 +10,13 @@ from torch import nn
 
 import skvae._net
 from skvae import AETransformer, VAETransformer
-from skvae._net import DrawnRows, NegativeELBO, QuietPrintLog, TensorBatches
+from skvae._net import (
+    DrawnRows,
+    NegativeELBO,
+    QuietPrintLog,
+    TensorBatches,
+    draw_binary,
+)
 from skvae.nn import VAE, VAEOutput, gaussian_kl
 from tests.conftest import (
     BINARY,
@@ -78,6 +84,35 @@ def test_draws_follow_the_values_and_change_each_epoch():
     epochs = [b.numpy() for b in _recorded(est).train_]
     np.testing.assert_allclose(np.mean(epochs, axis=(0, 1)), [0.1, 0.5, 0.9], atol=0.03)
     assert not np.array_equal(epochs[0], epochs[1])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_binary_draws_have_the_distribution_of_torch_bernoulli(dtype):
+    """draw_binary, the fast path, draws what torch.bernoulli draws.
+
+    Tolerance: each value's frequency of 1s over 20,000 draws lies within 5
+    standard errors of its probability, as torch.bernoulli's does; 0 and 1 are
+    exact, and the draws keep the dtype.
+    """
+    p = torch.linspace(0, 1, 11, dtype=dtype).repeat(20_000, 1)
+    fast = draw_binary(p, torch.Generator().manual_seed(0))
+    slow = torch.bernoulli(p, generator=torch.Generator().manual_seed(0))
+    assert fast.dtype == dtype
+    assert set(fast.unique().tolist()) == {0.0, 1.0}
+    expected = p[0].double().numpy()
+    bound = 5 * np.sqrt(expected * (1 - expected) / len(p)) + 1e-12
+    for draws in (fast, slow):
+        frequency = draws.double().mean(0).numpy()
+        assert np.all(np.abs(frequency - expected) <= bound)
+    assert torch.all(fast[:, 0] == 0) and torch.all(fast[:, -1] == 1)
+
+
+def test_binary_draws_are_independent_across_values():
+    """Neighbouring values of a row are drawn independently (no shared uniform)."""
+    p = torch.full((50_000, 2), 0.5)
+    draws = draw_binary(p, torch.Generator().manual_seed(1)).double().numpy()
+    both = np.mean(draws[:, 0] * draws[:, 1])
+    assert abs(both - 0.25) < 5 * np.sqrt(0.25 * 0.75 / len(p))
 
 
 def test_validation_rows_are_not_binarised():
