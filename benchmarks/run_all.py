@@ -28,6 +28,7 @@ from _harness import TARGETS, Run, make_parser, parse_args, ratio_table
 # script's own smoke-test settings apply). Each also gets --results and --quick.
 BENCHMARKS = {
     "small_data": ("small_data", [], []),
+    "whole_calls": ("whole_calls", [], []),
     "mnist": ("mnist", ["--architecture", "mlp"], ["--epochs", "30"]),
     "mnist_conv": ("mnist", ["--architecture", "conv"], ["--epochs", "10"]),
     "inference": ("inference", [], []),
