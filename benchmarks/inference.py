@@ -28,7 +28,7 @@ their fastest rounds (wall time of the whole call). For information only: skvae
 on float64 input (computed with a float64 copy of the module) against the
 float32 reference, and the reference in skvae's own rows per chunk
 (``skvae_chunk_rows``: at least ``batch_size`` rows, otherwise up to 4096 rows
-and 2**18 values; 4096 rows for the table, 334 for the mnist-like rows).
+and 2**20 values; 4096 rows for the table, 1337 for the mnist-like rows).
 
 Peak memory: a fresh Python process (this script with ``--memory-child``) fits
 the table model, makes 500k float32 rows, resets its peak resident set

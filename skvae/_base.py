@@ -33,11 +33,11 @@ from ._training import (
 )
 from ._validation import (
     AUTOENCODER_CONSTRAINTS,
-    check_bernoulli_support,
     check_binarize,
     check_int,
     check_networks,
     check_numeric_rows,
+    check_values,
     resolve_device,
 )
 from .nn.summary import summarize
@@ -227,9 +227,18 @@ class _BaseAutoencoder(
 
     def _validate_X(self, X, *, reset=False):
         check_numeric_rows(X)
-        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32])
-        if self.likelihood == "bernoulli":
-            check_bernoulli_support(X)
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,  # check_values checks it in the same pass
+        )
+        check_values(
+            X,
+            estimator_name=type(self).__name__,
+            bernoulli=self.likelihood == "bernoulli",
+        )
         return X
 
     # -- inference ------------------------------------------------------------

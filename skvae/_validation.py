@@ -10,6 +10,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils import assert_all_finite
 from torch import nn
 
 from ._sklearn import Interval, StrOptions
@@ -167,15 +168,32 @@ def _non_numeric_columns(frame):
     return list(frame.select_dtypes(exclude=["number", "bool"]).columns)
 
 
-def check_bernoulli_support(X):
-    """Raise a ValueError unless every value of ``X`` lies in [0, 1]."""
-    low, high = X.min(), X.max()
-    if low < 0 or high > 1:
+def check_values(X, *, estimator_name, bernoulli=False):
+    """Raise a ValueError for NaN or infinite values, or, for a Bernoulli model,
+    values outside [0, 1].
+
+    One pass over the validated array ``X`` finds both: its minimum and maximum
+    (torch's ``aminmax``, on all threads) are NaN or infinite exactly when a value
+    is. scikit-learn's own check then names the problem. This replaces the
+    finiteness pass of ``validate_data`` and the two passes of ``min`` and ``max``:
+    validating 60,000 MNIST rows took a fifth of encoding them.
+    """
+    low, high = _value_range(X)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        assert_all_finite(X, estimator_name=estimator_name, input_name="X")
+    if bernoulli and (low < 0 or high > 1):
         raise ValueError(
             "likelihood='bernoulli' needs data in [0, 1], but X has values in "
             f"[{low:g}, {high:g}]. Scale it (e.g. MinMaxScaler) or use "
             "likelihood='gaussian'."
         )
+
+
+def _value_range(X):
+    if not X.flags.writeable:  # torch would warn; numpy reads it twice
+        return float(X.min()), float(X.max())
+    low, high = torch.aminmax(torch.from_numpy(X))
+    return low.item(), high.item()
 
 
 def check_binarize(binarize, likelihood):

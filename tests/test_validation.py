@@ -58,6 +58,35 @@ def test_fit_rejects_non_finite(cls, value, position):
     assert_unfitted(est, normal_rows())
 
 
+def _laid_out(X, layout):
+    if layout == "float32":
+        return X.astype(np.float32)
+    if layout == "fortran":
+        return np.asfortranarray(X)
+    X.setflags(write=False)  # read-only: checked by numpy, not torch
+    return X
+
+
+@pytest.mark.parametrize("layout", ["float32", "fortran", "read-only"])
+@pytest.mark.parametrize("value", BAD_VALUES, ids=str)
+@pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
+def test_non_finite_is_named_in_every_layout(layout, value, likelihood):
+    """NaN and infinity are named, not taken for values outside [0, 1]."""
+    X = _laid_out(_with(unit_rows(), value, (3, 2)), layout)
+    with pytest.raises(ValueError, match=BAD_VALUE_MESSAGE[str(value)]):
+        VAETransformer(likelihood=likelihood, **FAST).fit(X)
+
+
+@pytest.mark.parametrize("layout", ["float32", "fortran", "read-only"])
+def test_finite_rows_pass_in_every_layout(layout):
+    """Valid rows of any layout fit, and the support check sees every value."""
+    X = _laid_out(unit_rows(), layout)
+    VAETransformer(likelihood="bernoulli", **FAST).fit(X)
+    outside = _laid_out(_with(unit_rows(), 1.5, (19, 2)), layout)
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        VAETransformer(likelihood="bernoulli", **FAST).fit(outside)
+
+
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("method", ["transform", "score_samples", "score"])
 @pytest.mark.parametrize("value", BAD_VALUES, ids=str)
