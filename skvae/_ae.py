@@ -229,7 +229,7 @@ class AETransformer(_BaseAutoencoder):
     def _loss_params(self):
         return {}
 
-    def _score_batch(self, module, x, rows):
+    def _score_batch(self, module, x, keys):
         return module(x).log_px_z
 
     def _after_training(self, X):

@@ -71,8 +71,15 @@ class _BaseAutoencoder(
         """The net's loss parameters, as a dict: synced before every training call."""
 
     @abstractmethod
-    def _score_batch(self, module, x, rows):
-        """Per-row log-likelihood of rows ``x`` (a tensor; ``rows``: the array)."""
+    def _score_batch(self, module, x, keys):
+        """Per-row log-likelihood of rows ``x`` (a tensor; ``keys``: theirs)."""
+
+    def _score_keys(self, X):
+        """What ``_score_batch`` needs of each row of ``X`` beyond its values.
+
+        Computed once for all rows, before any chunk is scored; None: nothing.
+        """
+        return None
 
     @abstractmethod
     def _after_training(self, X):
@@ -301,10 +308,12 @@ class _BaseAutoencoder(
         budget = INFERENCE_VALUES // max(width, self.n_features_in_)
         return max(self.batch_size, min(INFERENCE_ROWS, budget))
 
-    def _map_batches(self, A, fn):
-        """``fn(module, chunk_tensor, chunk_rows)`` over chunks of ``A``, stacked."""
+    def _map_batches(self, A, fn, keys=None):
+        """``fn(module, chunk_tensor, chunk_keys)`` over chunks of ``A``, stacked."""
         rows = self._inference_rows(A.shape[1])
-        return map_chunks(self.module_, A, fn, rows=rows, device=self.device_)
+        return map_chunks(
+            self.module_, A, fn, rows=rows, device=self.device_, keys=keys
+        )
 
     def transform(self, X):
         """Encode ``X`` into the latent space.
@@ -324,7 +333,7 @@ class _BaseAutoencoder(
 
     def _encode_rows(self, X):
         """Latent codes of validated rows, computed in batches."""
-        return self._map_batches(X, lambda module, x, rows: module.code(x))
+        return self._map_batches(X, lambda module, x, _: module.code(x))
 
     def inverse_transform(self, Z):
         """Decode latent codes back to the input space.
@@ -347,7 +356,7 @@ class _BaseAutoencoder(
                 f"Z has {Z.shape[1]} columns, but {type(self).__name__} was fitted "
                 f"with latent_dim={latent_dim}."
             )
-        return self._map_batches(Z, lambda module, z, rows: module.decode_mean(z))
+        return self._map_batches(Z, lambda module, z, _: module.decode_mean(z))
 
     def score_samples(self, X):
         """Log-likelihood estimate of each row, in nats (higher is more typical).
@@ -366,7 +375,7 @@ class _BaseAutoencoder(
         """
         check_is_fitted(self)
         X = self._validate_X(X)
-        return self._map_batches(X, self._score_batch)
+        return self._map_batches(X, self._score_batch, self._score_keys(X))
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over ``X``.

@@ -14,8 +14,11 @@ import torch
 INFERENCE_ROWS, INFERENCE_VALUES = 4096, 2**20
 
 
-def map_chunks(module, A, fn, *, rows, device):
-    """Stack ``fn(module, chunk_tensor, chunk_rows)`` over chunks of ``rows`` of ``A``.
+def map_chunks(module, A, fn, *, rows, device, keys=None):
+    """Stack ``fn(module, chunk_tensor, chunk_keys)`` over chunks of ``rows`` of ``A``.
+
+    ``chunk_keys`` is the chunk's slice of ``keys``, per-row values computed
+    beforehand (None without them).
 
     Runs in ``A``'s precision: float64 input is computed with a float64 copy of
     the module, so results do not depend on how rows are chunked. Memory beyond
@@ -29,12 +32,13 @@ def map_chunks(module, A, fn, *, rows, device):
     out = None
     with torch.inference_mode():
         for start in range(0, len(A), rows):
-            chunk_rows = A[start : start + rows]
-            chunk = as_tensor(chunk_rows, dtype=dtype, device=device)
-            result = fn(module, chunk, chunk_rows).cpu().numpy()
+            span = slice(start, start + rows)
+            chunk = as_tensor(A[span], dtype=dtype, device=device)
+            result = fn(module, chunk, None if keys is None else keys[span])
+            result = result.cpu().numpy()
             if out is None:
                 out = np.empty((len(A), *result.shape[1:]), dtype=result.dtype)
-            out[start : start + len(chunk_rows)] = result
+            out[span] = result
     return out
 
 
