@@ -6,7 +6,7 @@ a few draws across all rows biases the mean score).
 """
 
 import numpy as np
-from scipy.special import ndtri
+import torch
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 # splitmix64's finaliser: xor-shift by each shift, then multiply (not after the last).
@@ -73,19 +73,47 @@ def row_normal_noise(X, n_draws, dim, seed, first_draw=0):
 
     Returns
     -------
-    ndarray of float64
+    tensor of float64
     """
     return keyed_normal_noise(row_keys(X, seed), n_draws, dim, first_draw)
 
 
 def keyed_normal_noise(keys, n_draws, dim, first_draw=0):
-    """``row_normal_noise`` from the rows' ``row_keys``, to hash rows only once."""
+    """``row_normal_noise`` from the rows' ``row_keys``, to hash rows only once.
+
+    ``keys`` is the uint64 array of ``row_keys`` or an int64 tensor with its bits
+    (on any device); the noise is a float64 tensor on the keys' device. Between
+    the model's operations this runs in torch: numpy, single-threaded, ran 2.4
+    times slower there, as torch's idle worker threads spin on the other core.
+    torch has no uint64 arithmetic, so the bits live in int64 tensors: int64
+    products, sums and xors wrap modulo 2**64 like uint64 ones, and a masked
+    arithmetic shift is the logical one. The draws are those of the uint64
+    arithmetic, to rounding in ``ndtri``.
+    """
+    if isinstance(keys, np.ndarray):
+        keys = torch.from_numpy(keys.view(np.int64))
     start = first_draw * dim + 1
-    counters = np.arange(start, start + n_draws * dim, dtype=np.uint64) * _GOLDEN
-    bits = _mix64(keys[:, None] + counters[None, :])
+    counters = torch.arange(
+        start, start + n_draws * dim, dtype=torch.int64, device=keys.device
+    )
+    bits = keys[:, None] + counters[None, :] * _signed(_GOLDEN)
+    for shift, multiplier in _MIX_STEPS:
+        bits ^= _shift_right(bits, int(shift))
+        if multiplier is not None:
+            bits *= _signed(multiplier)
     # The top 53 bits, centred in their interval: a uniform in (0, 1), never 0 or 1.
-    np.right_shift(bits, np.uint64(11), out=bits)
-    uniform = bits.astype(np.float64)
+    uniform = _shift_right(bits, 11).to(torch.float64)
     uniform += 0.5
     uniform *= 2.0**-53
-    return ndtri(uniform, out=uniform).reshape(len(keys), n_draws, dim)
+    return torch.special.ndtri(uniform).reshape(len(keys), n_draws, dim)
+
+
+def _signed(value):
+    """The int64 with the bits of the uint64 ``value``."""
+    value = int(value)
+    return value - 2**64 if value >= 2**63 else value
+
+
+def _shift_right(x, shift):
+    """The logical right shift of the uint64 bits held in the int64 tensor ``x``."""
+    return (x >> shift) & ((1 << (64 - shift)) - 1)

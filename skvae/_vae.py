@@ -321,12 +321,14 @@ class VAETransformer(_BaseAutoencoder):
         # Hashing every row first, in one numpy pass, takes less than half the
         # time of hashing each chunk between torch's operations, whose idle
         # worker threads keep the other core busy spinning.
-        return row_keys(X, _SCORE_SEED)
+        return torch.from_numpy(row_keys(X, _SCORE_SEED).view(np.int64))
 
     def _score_batch(self, module, x, keys):
         def noise(first_draw, n_draws):
-            draws = keyed_normal_noise(keys, n_draws, module.latent_dim, first_draw)
-            return torch.as_tensor(draws, dtype=x.dtype, device=x.device)
+            draws = keyed_normal_noise(
+                keys.to(x.device), n_draws, module.latent_dim, first_draw
+            )
+            return draws.to(x.dtype)
 
         k = self.n_importance_samples
         if k == 1:

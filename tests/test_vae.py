@@ -224,7 +224,7 @@ def test_estimator_bound_is_at_least_the_elbo_of_its_own_draws(fitted):
     module = copy.deepcopy(vae.module_).double()
     x = torch.from_numpy(X)
     with torch.no_grad():
-        eps = torch.from_numpy(keyed_normal_noise(row_keys(X, _vae._SCORE_SEED), 50, 2))
+        eps = keyed_normal_noise(row_keys(X, _vae._SCORE_SEED), 50, 2)
         # The module's log-likelihood is in data units: the Jacobian is in it.
         per_row = importance_log_weights(module, x, eps).mean(dim=1).numpy()
     assert np.all(scores >= per_row - 1e-9)
