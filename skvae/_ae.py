@@ -125,9 +125,11 @@ class AETransformer(_BaseAutoencoder):
         Scale each feature is divided by (its standard deviation, 1 for constant
         features and for the Bernoulli likelihood).
     latent_mean_ : ndarray of shape (latent_dim,)
-        Mean of the training codes.
+        Mean of the training codes: those of the rows of the last ``fit`` or
+        ``partial_fit`` call; beyond 2048 rows, of a random 2048 of them
+        (chosen by ``random_state``).
     latent_covariance_ : ndarray of shape (latent_dim, latent_dim)
-        Covariance of the training codes; :meth:`sample` draws codes from
+        Covariance of the same codes; :meth:`sample` draws codes from
         N(latent_mean_, latent_covariance_).
     device_ : str
         Torch device the model lives on.

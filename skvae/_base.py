@@ -29,6 +29,7 @@ from ._training import (
     run_epochs,
     spawn_seeds,
     split_rows,
+    statistics_rows,
     sync_net,
 )
 from ._validation import (
@@ -83,7 +84,10 @@ class _BaseAutoencoder(
 
     @abstractmethod
     def _after_training(self, X):
-        """Update state derived from the trained module (``X``: validated rows)."""
+        """Update state derived from the trained module.
+
+        ``X``: the validated training rows, or a random ``STATISTICS_ROWS`` of them.
+        """
 
     @abstractmethod
     def sample(self, n_samples=1, random_state=None):
@@ -219,7 +223,7 @@ class _BaseAutoencoder(
         )
         sync_net(self.net_, valid=valid, max_epochs=epochs, **self._net_params())
         run_epochs(self.net_, train, self._seeds_.layers)
-        self._after_training(X)
+        self._after_training(statistics_rows(X, self._seeds_.statistics))
 
     def _training_rows(self, X):
         """``X`` as one tensor on the device, float64 only where float32 would blur.

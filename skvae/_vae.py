@@ -180,7 +180,8 @@ class VAETransformer(_BaseAutoencoder):
         ``KL(q(z_d | x) || N(0, 1))``, in nats; it sums to the mean KL term of
         the ELBO. Near-zero entries mark collapsed dimensions that the model
         does not use. Computed on the rows of the last ``fit`` or
-        ``partial_fit`` call.
+        ``partial_fit`` call; beyond 2048 rows, on a random 2048 of them
+        (chosen by ``random_state``).
     n_active_units_ : int
         Number of active latent dimensions: those whose posterior mean varies
         across the training rows with variance above 0.01 (Burda et al., 2015).

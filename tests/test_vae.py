@@ -11,6 +11,7 @@ from sklearn.model_selection import GridSearchCV
 
 from skvae import VAETransformer, _base, _vae
 from skvae._noise import keyed_normal_noise, row_keys
+from skvae._training import STATISTICS_ROWS, statistics_rows
 from skvae.nn import importance_log_weights, iwae
 from tests.conftest import (
     FAST,
@@ -400,6 +401,27 @@ def test_partial_fit_updates_diagnostics():
     kl_per_dim, n_active = latent_usage(est, X[100:])
     assert_array_equal(est.kl_per_dim_, kl_per_dim)
     assert est.n_active_units_ == n_active
+
+
+def test_diagnostics_of_many_rows_are_estimated_on_a_subset():
+    """Beyond STATISTICS_ROWS rows the diagnostics come from a random subset.
+
+    Tolerance: on 5000 rows, each kl_per_dim_ entry within 5% (plus 0.01
+    nats) of the exact mean over all rows, which it was before, and the same
+    active units; the subset is fixed by random_state.
+    """
+    X = standardised_factor_data(n_samples=5000)
+    params = {**FAST, "max_epochs": 3, "batch_size": 250}
+    est = VAETransformer(3, **params).fit(X)
+    exact = copy.deepcopy(est)
+    exact._after_training(X)
+    assert_allclose(est.kl_per_dim_, exact.kl_per_dim_, rtol=0.05, atol=0.01)
+    assert est.n_active_units_ == exact.n_active_units_
+    subset = statistics_rows(X, est._seeds_.statistics)
+    assert len(subset) == STATISTICS_ROWS
+    assert_array_equal(latent_usage(est, subset)[0], est.kl_per_dim_)
+    again = VAETransformer(3, **params).fit(X)
+    assert_array_equal(again.kl_per_dim_, est.kl_per_dim_)
 
 
 def test_float32_input_gives_the_same_diagnostics():
