@@ -391,21 +391,26 @@ def reference_epoch(
 
     A shuffled copy of the tensor ``rows`` cut into slices; per slice (with
     ``binarize``, a fresh 0/1 draw of it), one noise draw, the negative ELBO of the
-    ``skvae.nn.VAE`` ``module`` and an optimiser step. Draws come from
-    ``generator`` (torch's global one when None). Returns the wall time in seconds.
+    ``skvae.nn.VAE`` ``module`` and an optimiser step, all on ``rows``' device.
+    Draws come from ``generator`` (torch's global one when None). Returns the wall
+    time in seconds (of the queued work too: CUDA is synchronised).
     """
     start = time.perf_counter()
     module.train()
-    shuffled = rows[torch.randperm(len(rows), generator=generator)]
+    device = rows.device
+    order = torch.randperm(len(rows), generator=generator, device=device)
+    shuffled = rows[order]
     for x in shuffled.split(batch_size):
         if binarize:
             x = torch.bernoulli(x, generator=generator)
-        eps = torch.randn(len(x), module.latent_dim, generator=generator)
+        eps = torch.randn(len(x), module.latent_dim, generator=generator, device=device)
         out = module(x, eps)
         loss = -(out.log_px_z - out.kl).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
     return time.perf_counter() - start
 
 

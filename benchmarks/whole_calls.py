@@ -107,6 +107,7 @@ from _harness import (
 )
 from inference import HAND_CHUNK_ROWS, fit_model, reference_maps
 from mnist import BATCH_SIZE, LR, make_estimator, make_module
+from sklearn.base import clone
 from sklearn.datasets import load_digits
 from small_data import MODEL, fit_reference
 
@@ -208,8 +209,15 @@ print(json.dumps(report))
 # -- the whole calls --------------------------------------------------------------
 
 
-def load_mnist(n_rows):
-    """The first ``n_rows`` MNIST training images, float32 in [0, 1]."""
+def load_mnist(n_rows, synthetic=False):
+    """The first ``n_rows`` MNIST training images, float32 in [0, 1].
+
+    ``synthetic``: uniform [0, 1] rows of the same shape instead, for machines
+    without the MNIST files (the speed of these networks does not depend on the
+    pixel values).
+    """
+    if synthetic:
+        return np.random.default_rng(0).random((n_rows, 784), dtype=np.float32)
     X, _ = fetch_mnist(
         data_home=DATA_HOME, subset="train", download_if_missing=False, return_X_y=True
     )
@@ -221,13 +229,16 @@ def skvae_fit(estimator, X):
     estimator.fit(X)
 
 
-def hand_fit(X, architecture, epochs, seed):
-    """The MNIST loop a person writes around ``skvae.nn.VAE``, as one call."""
+def hand_fit(X, architecture, epochs, seed, device="cpu"):
+    """The MNIST loop a person writes around ``skvae.nn.VAE``, as one call.
+
+    The rows are moved to ``device`` once, inside the call.
+    """
     torch.manual_seed(seed)
     # A Bernoulli module has no standardising layer: it reads [0, 1] as it is.
-    vae = make_module(architecture)
+    vae = make_module(architecture).to(device)
     optimizer = torch.optim.Adam(vae.parameters(), lr=LR)
-    rows = torch.as_tensor(X)
+    rows = torch.as_tensor(X, device=device)
     for _ in range(epochs):
         reference_epoch(vae, optimizer, rows, BATCH_SIZE, binarize=True)
 
@@ -261,11 +272,14 @@ def fit_calls(name, args, mnist):
         "conv": (args.conv_rows, args.conv_epochs),
     }[architecture]
     X = mnist[:n_rows]
+    device = args.device
+    estimator = make_estimator(architecture, epochs, None, seed)
     calls = {
-        "hand": lambda: hand_fit(X, architecture, epochs, seed),
-        "skvae": lambda: skvae_fit(make_estimator(architecture, epochs, None, seed), X),
+        "hand": lambda: hand_fit(X, architecture, epochs, seed, device),
+        "skvae": lambda: skvae_fit(clone(estimator).set_params(device=device), X),
     }
-    label = f"MNIST {architecture} fit ({n_rows} rows, {epochs} epochs)"
+    data = "synthetic MNIST-shaped" if args.synthetic else "MNIST"
+    label = f"{data} {architecture} fit ({n_rows} rows, {epochs} epochs, {device})"
     return label, args.threads, calls
 
 
@@ -451,6 +465,16 @@ def main(argv=None):
     parser.add_argument("--conv-epochs", type=int, default=2)
     parser.add_argument("--digits-epochs", type=int, default=30)
     parser.add_argument(
+        "--device",
+        default="cpu",
+        help="torch device of the MNIST fit cases, e.g. cuda (both loops)",
+    )
+    parser.add_argument(
+        "--synthetic",
+        action="store_true",
+        help="uniform [0, 1] rows of MNIST's shape instead of the MNIST files",
+    )
+    parser.add_argument(
         "--digits-threads",
         type=int,
         default=1,
@@ -486,7 +510,7 @@ def main(argv=None):
     fits = [name for name in CASES if name.startswith("fit_") and name in args.only]
     mnist_rows = [args.mlp_rows] * ("fit_mnist_mlp" in fits)
     mnist_rows += [args.conv_rows] * ("fit_mnist_conv" in fits)
-    mnist = load_mnist(max(mnist_rows)) if mnist_rows else None
+    mnist = load_mnist(max(mnist_rows), args.synthetic) if mnist_rows else None
     for name in fits:
         label, threads, calls = fit_calls(name, args, mnist)
         seconds = time_fit(calls, threads, args.repeats)
@@ -521,8 +545,9 @@ def main(argv=None):
         print("\npeak memory of one whole call in a fresh process (MiB)\n")
         ratio_table(memory_table)
 
+    suffix = "" if args.device == "cpu" else f"_{args.device.replace(':', '')}"
     run.write(
-        "whole_calls",
+        f"whole_calls{suffix}",
         protocol=protocol_of(__doc__),
         results=results,
         summary=summaries,
