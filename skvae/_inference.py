@@ -46,7 +46,10 @@ def as_tensor(array, *, dtype, device):
     """``array`` as a tensor, sharing its memory where it can.
 
     ``torch.as_tensor`` shares a CPU array of the same dtype, but warns on a
-    read-only one: that gets a copy.
+    read-only one and cannot view negative strides (``X[::-1]``): those get a
+    copy.
     """
+    if min(array.strides, default=0) < 0:
+        array = np.ascontiguousarray(array)
     make = torch.as_tensor if array.flags.writeable else torch.tensor
     return make(array, dtype=dtype, device=device)

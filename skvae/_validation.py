@@ -190,7 +190,9 @@ def check_values(X, *, estimator_name, bernoulli=False):
 
 
 def _value_range(X):
-    if not X.flags.writeable:  # torch would warn; numpy reads it twice
+    # torch cannot view read-only arrays (it warns) or negative strides (it
+    # raises, e.g. for X[::-1]): numpy reads those twice instead.
+    if not X.flags.writeable or min(X.strides, default=0) < 0:
         return float(X.min()), float(X.max())
     low, high = torch.aminmax(torch.from_numpy(X))
     return low.item(), high.item()

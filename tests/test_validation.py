@@ -63,11 +63,13 @@ def _laid_out(X, layout):
         return X.astype(np.float32)
     if layout == "fortran":
         return np.asfortranarray(X)
+    if layout == "reversed":  # negative strides, which torch cannot view
+        return X[::-1, ::-1]
     X.setflags(write=False)  # read-only: checked by numpy, not torch
     return X
 
 
-@pytest.mark.parametrize("layout", ["float32", "fortran", "read-only"])
+@pytest.mark.parametrize("layout", ["float32", "fortran", "reversed", "read-only"])
 @pytest.mark.parametrize("value", BAD_VALUES, ids=str)
 @pytest.mark.parametrize("likelihood", ["gaussian", "bernoulli"])
 def test_non_finite_is_named_in_every_layout(layout, value, likelihood):
@@ -77,11 +79,13 @@ def test_non_finite_is_named_in_every_layout(layout, value, likelihood):
         VAETransformer(likelihood=likelihood, **FAST).fit(X)
 
 
-@pytest.mark.parametrize("layout", ["float32", "fortran", "read-only"])
+@pytest.mark.parametrize("layout", ["float32", "fortran", "reversed", "read-only"])
 def test_finite_rows_pass_in_every_layout(layout):
-    """Valid rows of any layout fit, and the support check sees every value."""
+    """Valid rows of any layout fit and score, and the support check sees them."""
     X = _laid_out(unit_rows(), layout)
-    VAETransformer(likelihood="bernoulli", **FAST).fit(X)
+    est = VAETransformer(likelihood="bernoulli", **FAST).fit(X)
+    assert np.isfinite(est.score_samples(X)).all()
+    assert np.isfinite(est.transform(X)).all()
     outside = _laid_out(_with(unit_rows(), 1.5, (19, 2)), layout)
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         VAETransformer(likelihood="bernoulli", **FAST).fit(outside)
