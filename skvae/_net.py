@@ -137,10 +137,17 @@ class AutoencoderNet(NeuralNet):
         return self.criterion_(y_pred)
 
     def _record_parts(self, output, training):
-        prefix = "train" if training else "valid"
-        # One device-to-host copy per batch for all parts, not one per part.
-        values = torch.stack([_loss_part(output, p) for p in self.loss_parts])
-        for part, value in zip(self.loss_parts, values.tolist(), strict=True):
+        # Read on the host only at the batch's end, after skorch has read the
+        # loss: read here, before the backward pass is queued, a GPU would sit
+        # idle while the host queued it.
+        parts = torch.stack([_loss_part(output, p) for p in self.loss_parts])
+        self._batch_parts = ("train" if training else "valid", parts)
+
+    def on_batch_end(self, net, **kwargs):
+        super().on_batch_end(net, **kwargs)
+        # Popped, so no tensor stays behind in the net (or its pickle).
+        prefix, parts = self.__dict__.pop("_batch_parts")
+        for part, value in zip(self.loss_parts, parts.tolist(), strict=True):
             self.history.record_batch(f"{prefix}_{part}", value)
 
 
