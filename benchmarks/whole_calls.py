@@ -457,7 +457,7 @@ def memory_rows(results):
 
 
 def main(argv=None):
-    parser = make_parser(__doc__, threads=2, repeats=4)
+    parser = make_parser(__doc__, threads=2, repeats=5)
     parser.add_argument("--only", nargs="+", choices=CASES, default=list(CASES))
     parser.add_argument("--mlp-rows", type=int, default=20_000)
     parser.add_argument("--mlp-epochs", type=int, default=3)
