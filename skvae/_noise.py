@@ -5,6 +5,8 @@ subset or order it is scored in, while different rows get independent draws (sha
 a few draws across all rows biases the mean score).
 """
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
 
@@ -37,19 +39,33 @@ def _mix64(x):
 
 
 def row_keys(X, seed):
-    """A 64-bit hash of each row of ``X`` (values compared as float64)."""
+    """A 64-bit hash of each row of ``X`` (values compared as float64).
+
+    Large inputs are hashed on torch's number of threads (numpy releases the GIL),
+    so a user or joblib worker that limits torch's threads limits these too.
+    """
     n_rows, n_columns = X.shape
     positions = np.arange(1, n_columns + 1, dtype=np.uint64) + np.uint64(seed)
     weights = _mix64(positions * _GOLDEN) | np.uint64(1)
     sums = np.empty(n_rows, dtype=np.uint64)
     step = max(1, _BLOCK_VALUES // max(n_columns, 1))
-    for start in range(0, n_rows, step):
-        # + 0.0 maps -0.0 to 0.0, so equal values give equal keys.
-        block = np.add(X[start : start + step], 0.0, dtype=np.float64)
-        # The weighted sum wraps modulo 2**64 like the rest; einsum does it in one
-        # pass, faster than a product and sum(axis=1).
-        bits = _mix64(block.view(np.uint64))
-        sums[start : start + step] = np.einsum("ij,j->i", bits, weights)
+    blocks = range(0, n_rows, step)
+    threads = min(torch.get_num_threads(), len(blocks))
+
+    def hash_blocks(starts):
+        for start in starts:
+            # + 0.0 maps -0.0 to 0.0, so equal values give equal keys.
+            block = np.add(X[start : start + step], 0.0, dtype=np.float64)
+            # The weighted sum wraps modulo 2**64 like the rest; einsum does it in
+            # one pass, faster than a product and sum(axis=1).
+            bits = _mix64(block.view(np.uint64))
+            sums[start : start + step] = np.einsum("ij,j->i", bits, weights)
+
+    if threads > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(hash_blocks, (blocks[i::threads] for i in range(threads))))
+    else:
+        hash_blocks(blocks)
     # The seed enters the final mix too, so it changes even an all-zero row's key.
     seed_key = _mix64(np.array([seed], dtype=np.uint64) * _GOLDEN + _GOLDEN)
     sums ^= seed_key

@@ -68,7 +68,7 @@ def test_without_binarize_batches_keep_their_values(Estimator):
     est = Estimator(
         max_epochs=1, callbacks=[("record", RecordBatches())], **BINARY
     ).fit(X)
-    batches = torch.cat(_recorded(est).train_).double().numpy()
+    batches = torch.cat(_recorded(est).train_).double().cpu().numpy()
     np.testing.assert_allclose(np.sort(batches.ravel()), np.sort(X.ravel()), rtol=1e-6)
 
 
@@ -81,7 +81,7 @@ def test_draws_follow_the_values_and_change_each_epoch():
         callbacks=[("record", RecordBatches())],
         **{**BINARY, "batch_size": 400},
     ).fit(X)
-    epochs = [b.numpy() for b in _recorded(est).train_]
+    epochs = [b.cpu().numpy() for b in _recorded(est).train_]
     np.testing.assert_allclose(np.mean(epochs, axis=(0, 1)), [0.1, 0.5, 0.9], atol=0.03)
     assert not np.array_equal(epochs[0], epochs[1])
 

@@ -205,3 +205,13 @@ def test_torch_noise_equals_the_uint64_arithmetic(make_rows, first_draw):
     np.testing.assert_array_equal(
         from_tensor.numpy(), keyed_normal_noise(keys, 2, 3).numpy()
     )
+
+
+def test_row_keys_do_not_depend_on_threads(monkeypatch):
+    """Hashing on several threads gives the keys of one thread, bit for bit."""
+    X = normal_rows(20_000, 16)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 1)
+    one = row_keys(X, SEED)
+    monkeypatch.setattr(torch, "get_num_threads", lambda: 3)
+    np.testing.assert_array_equal(row_keys(X, SEED), one)
+    np.testing.assert_array_equal(row_keys(X[:5], SEED), one[:5])

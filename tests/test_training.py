@@ -146,7 +146,8 @@ def test_conv_fit_and_output_shapes(Estimator, likelihood):
 def test_conv_fit_is_repeatable(Estimator):
     """Two conv fits with the same random_state give identical outputs."""
     X = images()
-    first, second = (Estimator(**CONV).fit(X) for _ in range(2))
+    # On the CPU: CUDA's convolutions are not bit-for-bit repeatable.
+    first, second = (Estimator(**CONV, device="cpu").fit(X) for _ in range(2))
     assert_array_equal(first.transform(X), second.transform(X))
     assert_array_equal(first.score_samples(X), second.score_samples(X))
 
@@ -339,7 +340,7 @@ def test_custom_reset_parameters_leaves_global_rng_alone(Estimator):
     assert_array_equal(ests[0].transform(X), ests[1].transform(X))
     weights = [est.module_.encoder[0].weight for est in ests]
     assert torch.equal(*weights)
-    assert not torch.equal(weights[0], torch.ones(6))
+    assert not torch.equal(weights[0].cpu(), torch.ones(6))
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -363,7 +364,7 @@ def test_buffers_of_custom_layers_survive_fit(Estimator):
     X = normal_rows(40, 6)
     encoder = nn.Sequential(FixedScale(6), nn.Linear(6, 4))
     est = Estimator(**ONE_EPOCH, encoder=encoder, decoder=mlp_decoder()).fit(X)
-    assert torch.equal(est.module_.encoder[0].scale, torch.full((6,), 3.0))
+    assert torch.equal(est.module_.encoder[0].scale.cpu(), torch.full((6,), 3.0))
     first = est.transform(X)
     assert_array_equal(est.fit(X).transform(X), first)
 

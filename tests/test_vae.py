@@ -48,7 +48,7 @@ def test_vae_transform_is_posterior_mean():
     vae = VAETransformer(**WIDE).fit(X)
     x = torch.as_tensor(X, dtype=torch.float32)
     with torch.no_grad():
-        mean = vae.module_.encode(x).mean.numpy()
+        mean = copy.deepcopy(vae.module_).cpu().encode(x).mean.numpy()
     assert_allclose(vae.transform(X.astype(np.float32)), mean, atol=1e-5)
 
 
@@ -222,7 +222,7 @@ def test_estimator_bound_is_at_least_the_elbo_of_its_own_draws(fitted):
     vae, X = fitted
     vae = vae.set_params(n_importance_samples=50)
     scores = vae.score_samples(X)
-    module = copy.deepcopy(vae.module_).double()
+    module = copy.deepcopy(vae.module_).cpu().double()
     x = torch.from_numpy(X)
     with torch.no_grad():
         eps = keyed_normal_noise(row_keys(X, _vae._SCORE_SEED), 50, 2)
@@ -305,7 +305,7 @@ def latent_usage(est, X):
 
 def _posterior(est, X):
     """Posterior means and log-variances of all rows at once, in float64."""
-    module = copy.deepcopy(est.module_).double()
+    module = copy.deepcopy(est.module_).cpu().double()
     x = torch.from_numpy(X)
     with torch.no_grad():
         mean, logvar = module.encode(x)
@@ -333,7 +333,8 @@ def test_kl_per_dim_matches_closed_form_and_sums_to_mean_kl():
     assert_allclose(est.kl_per_dim_, per_row.mean(axis=0), rtol=1e-5, atol=1e-7)
     x = torch.as_tensor(X, dtype=torch.float32)
     with torch.no_grad():
-        kl = est.module_(x, torch.zeros(len(X), 4)).kl.double().mean().item()
+        module = copy.deepcopy(est.module_).cpu()
+        kl = module(x, torch.zeros(len(X), 4)).kl.double().mean().item()
     assert est.kl_per_dim_.sum() == pytest.approx(kl, rel=1e-5)
 
 
