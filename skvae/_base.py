@@ -375,11 +375,17 @@ class _BaseAutoencoder(
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            Log-likelihood estimate of each row in nats, in the data's units.
+            Log-likelihood estimate of each row in nats, in the data's units;
+            ``-inf`` for a row so far out that the network overflows on it.
         """
         check_is_fitted(self)
         X = self._validate_X(X)
-        return self._map_batches(X, self._score_batch, self._score_keys(X))
+        scores = self._map_batches(X, self._score_batch, self._score_keys(X))
+        # A finite row far enough out overflows the network (the exponential of a
+        # huge log-variance, then inf - inf): its likelihood underflows to nothing.
+        # It scores -inf, the least likely row there is, never NaN.
+        scores[np.isnan(scores)] = -np.inf
+        return scores
 
     def score(self, X, y=None):
         """Mean of :meth:`score_samples` over ``X``.

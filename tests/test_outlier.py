@@ -479,3 +479,25 @@ def test_bad_input_after_fit_raises(method, score_by, estimator):
         getattr(detector, method)(with_nan)
     with pytest.raises(ValueError, match="X has 3 features, but .* is expecting 4"):
         getattr(detector, method)(X[:5, :3])
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, AETransformer])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_rows_far_out_score_lowest_and_are_outliers(Estimator, dtype):
+    """Finite rows up to 1e30 standard deviations out never score NaN.
+
+    Where the network overflows on them (NaN from inf - inf, measured for a VAE
+    at 1e20) they score -inf, below every training row, and are outliers.
+    """
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 5).astype(dtype)
+    est = Estimator(max_epochs=30, random_state=0).fit(X)
+    far = np.concatenate([rng.randn(50, 5) * scale for scale in (1e4, 1e8, 1e20, 1e30)])
+    far = far.astype(dtype)
+    scores = est.score_samples(far)
+    assert not np.isnan(scores).any()
+    assert scores.max() < est.score_samples(X).min()
+    detector = AutoencoderOutlierDetector(Estimator(max_epochs=30), random_state=0).fit(
+        X
+    )
+    assert (detector.predict(far) == -1).all()
