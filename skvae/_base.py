@@ -16,6 +16,7 @@ from sklearn.base import (
 )
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from torch import nn
 
 from ._inference import INFERENCE_ROWS, INFERENCE_VALUES, as_tensor, map_chunks
 from ._sklearn import _fit_context
@@ -53,6 +54,14 @@ def discard_fitted_state(estimator):
         k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")
     ]:
         delattr(estimator, name)
+
+
+def _unchanged(value, fitted):
+    """Whether a parameter still holds what it held (modules: the same object)."""
+    if isinstance(value, nn.Module) or isinstance(fitted, nn.Module):
+        return value is fitted
+    as_array = functools.partial(np.asarray, dtype=object)
+    return bool(np.array_equal(as_array(value), as_array(fitted)))
 
 
 class _BaseAutoencoder(
@@ -126,7 +135,10 @@ class _BaseAutoencoder(
         """Train for one pass over ``X``, initialising on the first call.
 
         The first call also fixes the input standardisation (from that call's
-        ``X``) and the number of features.
+        ``X``), the number of features and the parameters that build the module
+        (``latent_dim``, ``likelihood``, the networks, ``device``). Later calls
+        check every parameter and the rows first: a call they reject raises a
+        ValueError and leaves the trained model exactly as it was.
 
         Parameters
         ----------
@@ -141,26 +153,58 @@ class _BaseAutoencoder(
             The updated estimator.
         """
         first_call = not hasattr(self, "net_")
-        try:
-            X = self._validate_X(X, reset=first_call)
-        except BaseException:
-            if first_call:
-                discard_fitted_state(self)
-            raise
-        try:
-            if first_call:
+        if first_call:
+            try:
+                X = self._validate_X(X, reset=True)
                 self._initialize(X, n_epochs(self.max_epochs, len(X), self.batch_size))
-            self._train(X, 1)
+                self._train(X, 1)
+            except BaseException:
+                discard_fitted_state(self)
+                raise
+            return self
+        # A rejected call leaves the fitted model as it was: every check runs
+        # before training changes anything. scikit-learn validates parameters on
+        # a fitted estimator's partial_fit only if asked.
+        self._validate_params()
+        self._check_structure()
+        X = self._validate_X(X)
+        train, valid = self._training_sets(X)
+        try:
+            self._run(X, train, valid, 1)
         except BaseException:
             discard_fitted_state(self)
             raise
         return self
+
+    # Parameters that build the module: fixed by the first training call.
+    _STRUCTURE = (
+        "latent_dim",
+        "likelihood",
+        "architecture",
+        "hidden_dims",
+        "image_shape",
+        "encoder",
+        "decoder",
+        "device",
+    )
+
+    def _check_structure(self):
+        """Raise a ValueError if a parameter that built the module has changed."""
+        for name, fitted in self._structure_.items():
+            value = getattr(self, name)
+            if not _unchanged(value, fitted):
+                raise ValueError(
+                    f"{name}={value!r} differs from the {name}={fitted!r} the model "
+                    f"was built with; partial_fit cannot change it. Set it back, or "
+                    "call fit to build a new model."
+                )
 
     def _initialize(self, X, epochs):
         """Build the seeded module and the skorch net that trains it.
 
         ``epochs`` is the length of the first training call (the cosine period).
         """
+        self._structure_ = {name: getattr(self, name) for name in self._STRUCTURE}
         names = ("architecture", "hidden_dims", "image_shape", "encoder", "decoder")
         networks = {name: getattr(self, name) for name in names}
         check_networks(**networks, n_features=X.shape[1])
@@ -211,8 +255,12 @@ class _BaseAutoencoder(
 
     def _train(self, X, epochs):
         """Sync the net with the current parameters, then train ``epochs`` on ``X``."""
+        self._run(X, *self._training_sets(X), epochs)
+
+    def _training_sets(self, X):
+        """The training and validation sets of a call; checks, changes nothing."""
         check_binarize(self.binarize, self.likelihood)
-        train, valid = split_rows(
+        return split_rows(
             self._training_rows(X),
             self.validation_fraction,
             self._seeds_.split,
@@ -221,6 +269,9 @@ class _BaseAutoencoder(
             early_stopping="early_stopping" in dict(self.net_.callbacks_),
             draws=self.net_.binarize_generator if self.binarize else None,
         )
+
+    def _run(self, X, train, valid, epochs):
+        """Train ``epochs`` on the sets of ``X``, then update the statistics."""
         sync_net(self.net_, valid=valid, max_epochs=epochs, **self._net_params())
         run_epochs(self.net_, train, self._seeds_.layers)
         self._after_training(statistics_rows(X, self._seeds_.statistics))
@@ -245,10 +296,12 @@ class _BaseAutoencoder(
             dtype=[np.float64, np.float32],
             ensure_all_finite=False,  # check_values checks it in the same pass
         )
+        # A fitted model checks the support of the likelihood it was built with.
+        likelihood = self.likelihood if reset else self._structure_["likelihood"]
         check_values(
             X,
             estimator_name=type(self).__name__,
-            bernoulli=self.likelihood == "bernoulli",
+            bernoulli=likelihood == "bernoulli",
         )
         return X
 

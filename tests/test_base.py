@@ -480,3 +480,75 @@ def test_pipeline_fit_transform_inverse(Estimator):
     assert Z.shape == (len(X), 2)
     assert pipe.inverse_transform(Z).shape == X.shape
     assert np.isfinite(pipe.score(X))
+
+
+# -- a rejected partial_fit leaves the model as it was ---------------------------
+
+
+def _fitted_state(est):
+    """Everything partial_fit could change: weights, history length, statistics."""
+    weights = {k: v.detach().cpu().clone() for k, v in est.module_.state_dict().items()}
+    return weights, len(est.history_), est.transform(normal_rows())
+
+
+def _assert_same_state(a, b):
+    assert a[0].keys() == b[0].keys()
+    for name in a[0]:
+        assert torch.equal(a[0][name], b[0][name]), name
+    assert a[1] == b[1]
+    assert_array_equal(a[2], b[2])
+
+
+REJECTED = [
+    ({"lr": -1.0}, "lr"),
+    ({"lr": float("nan")}, "lr"),
+    ({"batch_size": 0}, "batch_size"),
+    ({"latent_dim": 3}, "latent_dim"),
+    ({"hidden_dims": (4,)}, "hidden_dims"),
+    ({"likelihood": "bernoulli"}, "likelihood"),
+    ({"binarize": True}, "binarize"),
+    ({"validation_fraction": 0.99}, "validation_fraction"),
+]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(("params", "named"), REJECTED, ids=str)
+def test_rejected_partial_fit_leaves_the_model_as_it_was(Estimator, params, named):
+    """Bad parameters set after fit are named, and the trained model survives."""
+    X = normal_rows(40, 3)
+    est = Estimator(**FAST).fit(X)
+    before = _fitted_state(est)
+    est.set_params(**params)
+    with pytest.raises(ValueError, match=named):
+        est.partial_fit(X[:4])
+    _assert_same_state(_fitted_state(est), before)
+    # Set back, the same model trains on.
+    est.set_params(**{key: Estimator(**FAST).get_params()[key] for key in params})
+    est.partial_fit(X)
+    assert len(est.history_) == before[1] + 1
+
+
+def test_beta_below_zero_is_rejected_by_partial_fit_after_fit():
+    """partial_fit validates the VAE's own parameters too (beta < 0)."""
+    est = VAETransformer(**FAST).fit(normal_rows())
+    with pytest.raises(ValueError, match="beta"):
+        est.set_params(beta=-5).partial_fit(normal_rows())
+    assert hasattr(est, "net_")
+
+
+def test_early_stopping_chunk_too_small_keeps_the_model():
+    """A chunk too small for early stopping's held-out rows is refused, model kept."""
+    est = VAETransformer(**FAST, early_stopping=True).fit(normal_rows(40, 3))
+    before = _fitted_state(est)
+    with pytest.raises(ValueError, match="no rows to train on"):
+        est.partial_fit(normal_rows(1, 3))
+    _assert_same_state(_fitted_state(est), before)
+
+
+def test_fitted_bernoulli_model_checks_its_support_whatever_likelihood_says():
+    """After set_params(likelihood=...), inference checks the fitted likelihood."""
+    X = unit_rows()
+    est = VAETransformer(likelihood="bernoulli", **FAST).fit(X)
+    est.set_params(likelihood="gaussian")
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        est.score_samples(X + 1.0)
