@@ -91,15 +91,28 @@ class NegativeLogLikelihood(nn.Module):
 
 
 class StopOnNonFiniteLoss(Callback):
-    """Raise a clear error as soon as an epoch's training loss is NaN or infinite."""
+    """Raise a clear error as soon as an epoch's training loss is NaN or infinite,
+    or its last steps left NaN or infinite weights.
+
+    Each batch's loss is computed before its step, so an epoch whose last step
+    diverges has finite losses and broken weights: the weights are checked too.
+    """
 
     def on_epoch_end(self, net, **kwargs):
+        epoch = len(net.history)
         loss = net.history[-1, "train_loss"]
         if not math.isfinite(loss):
             raise FloatingPointError(
-                f"Training diverged in epoch {len(net.history)}: the training loss is "
+                f"Training diverged in epoch {epoch}: the training loss is "
                 f"{loss}. Lower `lr`, or standardise the inputs; the estimator was "
                 "left unfitted."
+            )
+        finite = [p.detach().isfinite().all() for p in net.module_.parameters()]
+        if finite and not torch.stack(finite).all():
+            raise FloatingPointError(
+                f"Training diverged in epoch {epoch}: its last steps left NaN or "
+                "infinite weights, after finite losses. Lower `lr`, or standardise "
+                "the inputs; the estimator was left unfitted."
             )
 
 

@@ -372,6 +372,33 @@ def test_fit_divergence_names_the_epoch_and_lr(Estimator, epoch, value):
     _assert_no_fitted_state(est)
 
 
+class BreaksWeightsInLastStep(Callback):
+    """Writes NaN into a weight after the last training batch of ``epoch``."""
+
+    def __init__(self, epoch):
+        self.epoch = epoch
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        batches = net.history[-1, "batches"]
+        last = sum(1 for batch in batches if "train_loss" in batch)
+        if training and len(net.history) == self.epoch and last == BATCHES_PER_EPOCH:
+            with torch.no_grad():
+                next(net.module_.parameters()).view(-1)[0] = float("nan")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_divergence_in_the_last_step_is_caught(Estimator):
+    """Finite losses, then NaN weights from the epoch's last step: still an error."""
+    est = Estimator(
+        **{**FAST, "max_epochs": 3},
+        batch_size=BATCH_SIZE,
+        callbacks=[BreaksWeightsInLastStep(epoch=3)],
+    )
+    with pytest.raises(FloatingPointError, match="diverged in epoch 3.*weights"):
+        est.fit(normal_rows(N_SAMPLES, 6))
+    _assert_no_fitted_state(est)
+
+
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_huge_learning_rate_diverges(Estimator):
     """lr=1e8 on standardised data blows up into the same clear error."""
