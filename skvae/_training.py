@@ -6,8 +6,11 @@ training call split the rows, sync the net with the current parameters and run
 skorch's epochs.
 """
 
+import contextlib
 import copy
 import math
+import signal
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -335,14 +338,50 @@ def run_epochs(net, train, layers_seed):
     Layers of the user's modules (e.g. dropout) may draw from torch's global
     generator: they get a forked one, seeded for this call from ``layers_seed``
     and the epochs trained so far, and the caller's state is left as it was.
+    A Ctrl-C (SIGINT) raises KeyboardInterrupt out of the call; a callback that
+    raises KeyboardInterrupt (skorch's way to stop early) ends training.
     """
     call = np.random.SeedSequence(layers_seed, spawn_key=(len(net.history),))
     seed = int(call.generate_state(1)[0])
     device = torch.device(net.device)
     cuda = [device.index or 0] if device.type == "cuda" else []
-    with torch.random.fork_rng(devices=cuda):
+    with torch.random.fork_rng(devices=cuda), _interrupts() as interrupted:
         torch.default_generator.manual_seed(seed)
         for index in cuda:
             torch.cuda.default_generators[index].manual_seed(seed)
-        net.partial_fit(train)
+        # skorch's partial_fit, but a Ctrl-C is not swallowed: skorch catches
+        # every KeyboardInterrupt, the way callbacks such as EarlyStopping end
+        # training, and would return a half-trained model that looks fitted.
+        net.notify("on_train_begin", X=train, y=None)
+        try:
+            net.fit_loop(train, _routing_method="partial_fit")
+        except KeyboardInterrupt:
+            if interrupted():
+                raise
+        net.notify("on_train_end", X=train, y=None)
     net.module_.eval()
+
+
+@contextlib.contextmanager
+def _interrupts():
+    """Record whether a SIGINT (Ctrl-C) arrives, and still raise KeyboardInterrupt.
+
+    Yields a function that says whether one arrived. Only Python's own handler
+    in the main thread is wrapped (signals reach no other thread); a handler of
+    the user's is left alone.
+    """
+    arrived = []
+    main = threading.current_thread() is threading.main_thread()
+    if not main or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield lambda: False
+        return
+
+    def handler(signum, frame):
+        arrived.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(arrived)
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from skvae import __version__, _cli
@@ -223,3 +224,24 @@ def test_argument_types_refuse_invalid_values(parse, text, message):
     """Out-of-range text is refused with a message saying what is allowed."""
     with pytest.raises(argparse.ArgumentTypeError, match=message):
         parse(text)
+
+
+def test_ctrl_c_during_anomaly_fit_exits_130_and_writes_nothing(tmp_path):
+    """A real SIGINT while the detector trains: exit 130, no model file."""
+    data = tmp_path / "train.csv"
+    rows = np.random.RandomState(0).normal(size=(200, 3))
+    np.savetxt(data, rows, delimiter=",", header="a,b,c", comments="")
+    model = tmp_path / "model.skvae"
+    script = (
+        "import os, signal, sys, threading\n"
+        "from skvae._cli import main\n"
+        "threading.Timer(2.0, os.kill, (os.getpid(), signal.SIGINT)).start()\n"
+        f"sys.exit(main(['anomaly', 'fit', {str(data)!r}, '--model', {str(model)!r},"
+        " '--max-epochs', '100000']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert "interrupted" in result.stderr
+    assert not model.exists()

@@ -1,6 +1,8 @@
 """Tests of skvae._training: seeds, module building, callbacks, validation split."""
 
 import copy
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -703,3 +705,56 @@ def test_float64_rows_train_like_their_float32_copy_on_tables():
     est64 = VAETransformer(**FAST).fit(X)
     est32 = VAETransformer(**FAST).fit(X.astype(np.float32))
     assert_allclose(est64.transform(X), est32.transform(X), rtol=1e-4, atol=1e-5)
+
+
+# -- Ctrl-C ---------------------------------------------------------------------
+
+_INTERRUPTED_FIT = """
+import os, signal, sys
+import numpy as np
+from skorch.callbacks import Callback
+from sklearn.utils.validation import check_is_fitted
+from skvae import {estimator}
+
+class CtrlC(Callback):
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+est = {estimator}(max_epochs=1000, hidden_dims=(8,), callbacks=[CtrlC()])
+X = np.random.RandomState(0).normal(size=(50, 3))
+try:
+    est.fit(X)
+except KeyboardInterrupt:
+    fitted = hasattr(est, "net_")
+    print("interrupted", "fitted" if fitted else "unfitted")
+    sys.exit(130)
+print("returned after", est.n_iter_, "epochs")
+"""
+
+
+@pytest.mark.parametrize("estimator", ["VAETransformer", "AETransformer"])
+def test_ctrl_c_during_fit_propagates_and_leaves_the_estimator_unfitted(estimator):
+    """A real SIGINT in epoch 2 raises KeyboardInterrupt out of fit, model dropped.
+
+    skorch swallows KeyboardInterrupt; fit used to return a half-trained model.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_FIT.format(estimator=estimator)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert result.stdout.strip() == "interrupted unfitted"
+
+
+def test_callbacks_raising_keyboard_interrupt_still_stop_early():
+    """skorch's convention holds: a callback's KeyboardInterrupt ends training."""
+    est = VAETransformer(
+        **{**FAST, "max_epochs": 50},
+        early_stopping=True,
+        n_iter_no_change=2,
+        tol=1e9,  # no epoch improves by this much: stop after the first misses
+    ).fit(normal_rows(60, 3))
+    assert est.n_iter_ < 50
