@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from ._ae import AETransformer
-from ._commands import CommandError
+from ._commands import CommandError, check_not_input
 from ._model_store import check_destination, load_model, save_model
 from ._outlier import _DEFAULT_EPOCHS, AutoencoderOutlierDetector
 from ._tables import read_table, write_scores
@@ -35,6 +35,7 @@ def run_fit(
     ``latent_dim`` and ``max_epochs`` are None for the model's defaults.
     """
     check_destination(model)
+    check_not_input(model, train)
     X, columns = read_table(train, header)
     detector = AutoencoderOutlierDetector(
         _make_estimator(model_type, latent_dim, max_epochs),
@@ -82,6 +83,8 @@ def run_score(*, model, data, output, header):
 
     ``output`` None writes the CSV to stdout and the summary to stderr.
     """
+    if output is not None:
+        check_not_input(output, model, data)
     detector, train_columns = load_model(model)
     X, columns = read_table(data, header)
     _check_columns(data, X.shape[1], columns, detector.n_features_in_, train_columns)

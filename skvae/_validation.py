@@ -127,6 +127,19 @@ def resolve_device(device):
             f"device={device!r} was requested but CUDA is not available here; "
             "use device='auto' or device='cpu'."
         )
+    if resolved.type == "meta":
+        raise ValueError(
+            f"device={device!r} holds no data (it only describes shapes); use "
+            "device='auto', 'cpu' or 'cuda'."
+        )
+    try:  # torch raises anything from AssertionError to NotImplementedError here
+        torch.empty(0, device=resolved)
+    except Exception as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc
+        raise ValueError(
+            f"device={device!r} is not usable here ({reason}); use device='auto' "
+            "or device='cpu'."
+        ) from None
     return str(resolved)
 
 

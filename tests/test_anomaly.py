@@ -4,6 +4,8 @@ The table reader and the model file have their own tests (test_tables.py,
 test_model_store.py); these run the actions end to end, as a user does.
 """
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -310,3 +312,39 @@ def test_actions_take_plain_values(fitted, tmp_path, capsys):
 
     assert f"Wrote {model}" in capsys.readouterr().out
     assert out.read_text() == _score(capsys, fitted, train).out
+
+
+def test_fit_refuses_to_write_the_model_over_its_data(tmp_path, capsys):
+    """--model naming the training table is refused; the table survives."""
+    train = _table(tmp_path, "csv")
+    before = train.read_bytes()
+    assert main(["anomaly", "fit", str(train), "--model", str(train)]) == 1
+    assert "would destroy the input" in capsys.readouterr().err
+    assert train.read_bytes() == before
+
+
+def test_score_refuses_to_write_over_its_inputs(tmp_path, capsys):
+    """-o naming the model or the data (also through a link) is refused."""
+    train = _table(tmp_path, "csv")
+    model = tmp_path / "model.skvae"
+    _fit(capsys, train, model, "--max-epochs", "2")
+    link = tmp_path / "link.csv"
+    link.symlink_to(train)
+    for output in (model, train, link):
+        before = (model.read_bytes(), train.read_bytes())
+        assert (
+            main(["anomaly", "score", str(model), str(train), "-o", str(output)]) == 1
+        )
+        assert "would destroy the input" in capsys.readouterr().err
+        assert (model.read_bytes(), train.read_bytes()) == before
+
+
+@pytest.mark.parametrize("device_file", ["/dev/zero", "/dev/null"])
+def test_fit_refuses_files_that_are_not_regular(tmp_path, capsys, device_file):
+    """/dev/zero would be read forever: anything but a regular file is refused."""
+    if not Path(device_file).exists():
+        pytest.skip(f"no {device_file} here")
+    model = tmp_path / "model.skvae"
+    assert main(["anomaly", "fit", device_file, "--model", str(model)]) == 1
+    assert "not a regular file" in capsys.readouterr().err
+    assert not model.exists()

@@ -482,6 +482,18 @@ def test_cuda_unavailable(cls, device):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize("device", ["meta", "mps", "xla", "ipu"])
+def test_unusable_devices_are_named(cls, device):
+    """Devices torch knows but cannot use here raise a ValueError naming them."""
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("MPS is available here")
+    est = cls(device=device, **FAST)
+    with pytest.raises(ValueError, match=f"device='{device}'"):
+        est.fit(normal_rows())
+    assert_unfitted(est, normal_rows())
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("n_samples", [0, -1, 2.0, True])
 def test_sample_rejects_bad_n_samples(cls, n_samples):
     """sample needs a positive integer n_samples."""
