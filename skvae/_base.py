@@ -40,6 +40,7 @@ from ._validation import (
     check_networks,
     check_numeric_rows,
     check_values,
+    from_torch,
     resolve_device,
 )
 from .nn.summary import summarize
@@ -288,6 +289,7 @@ class _BaseAutoencoder(
     # -- validation -------------------------------------------------------------
 
     def _validate_X(self, X, *, reset=False):
+        X = from_torch(X)
         check_numeric_rows(X)
         X = validate_data(
             self,
@@ -406,7 +408,7 @@ class _BaseAutoencoder(
             The decoder's mean for each code, in the units of the training data.
         """
         check_is_fitted(self)
-        Z = check_array(Z, dtype=[np.float64, np.float32], input_name="Z")
+        Z = check_array(from_torch(Z), dtype=[np.float64, np.float32], input_name="Z")
         latent_dim = self._n_features_out
         if Z.shape[1] != latent_dim:
             raise ValueError(
@@ -418,7 +420,8 @@ class _BaseAutoencoder(
     def score_samples(self, X):
         """Log-likelihood estimate of each row, in nats (higher is more typical).
 
-        Deterministic: a row gets the same score in any batch, subset or order.
+        Deterministic: a row gets the same score on every call, and in any batch,
+        subset or order to within rounding.
 
         Parameters
         ----------

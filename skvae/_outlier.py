@@ -30,7 +30,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
     rows, then scores rows by the fitted model's log-likelihood or by how badly it
     reconstructs them. Lower scores are more abnormal, as for every
     scikit-learn outlier detector. Scores are deterministic: a row gets the same
-    score on every call, in any batch.
+    score on every call, and in any batch to within rounding.
 
     Parameters
     ----------

@@ -162,12 +162,15 @@ def build_module(factory, X, seed, *, latent_dim, custom_networks):
         module.eval()
         with torch.no_grad():
             width = module.decode(module.code(torch.zeros(2, n_features))).shape[1]
-    except RuntimeError as exc:
+    # Shapes that do not fit raise RuntimeError; outputs of the wrong kind (a
+    # tuple, say) AttributeError or TypeError.
+    except (RuntimeError, AttributeError, TypeError) as exc:
         if not custom_networks:
             raise
         raise ValueError(
             f"The encoder/decoder modules failed on rows of {n_features} "
-            f"features and codes of {latent_dim} dimensions: {exc}"
+            f"features and codes of {latent_dim} dimensions: {exc}. Each must "
+            "return one tensor of shape (n_rows, width)."
         ) from None
     if width != n_features:
         raise ValueError(

@@ -3,7 +3,7 @@
 Kingma & Welling (2013), with the KL weight beta of Higgins et al. (2017).
 """
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
@@ -13,6 +13,7 @@ from ._base import _BaseAutoencoder
 from ._net import VAENet
 from ._noise import keyed_normal_noise, row_keys
 from ._sklearn import Interval
+from ._validation import Count
 from .nn import VAE, elbo, gaussian_kl_per_dim, streamed_importance_weighted_bound
 
 # Seed of the row-keyed noise behind score_samples: fixed, so scores are deterministic.
@@ -238,9 +239,9 @@ class VAETransformer(_BaseAutoencoder):
     _parameter_constraints: dict = {
         **_BaseAutoencoder._parameter_constraints,
         "beta": [Interval(Real, 0, None, closed="left")],
-        "kl_warmup_epochs": [Interval(Integral, 0, None, closed="left")],
+        "kl_warmup_epochs": [Count(0)],
         "free_bits": [Interval(Real, 0, None, closed="left")],
-        "n_importance_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_importance_samples": [Count(1)],
     }
 
     def __init__(

@@ -15,9 +15,24 @@ from torch import nn
 
 from ._sklearn import Interval, StrOptions
 
+
+class Count(Interval):
+    """An integer interval that, unlike scikit-learn's, refuses bools.
+
+    ``latent_dim=True`` passed scikit-learn's ``Interval(Integral, 1, ...)`` (a bool
+    is an Integral) and then crashed inside torch.
+    """
+
+    def __init__(self, minimum):
+        super().__init__(Integral, minimum, None, closed="left")
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
 # The parameters both autoencoders share, for scikit-learn's validate_params.
 AUTOENCODER_CONSTRAINTS = {
-    "latent_dim": [Interval(Integral, 1, None, closed="left")],
+    "latent_dim": [Count(1)],
     "hidden_dims": [tuple, list, StrOptions({"auto"})],
     "architecture": [StrOptions({"mlp", "conv"})],
     "image_shape": [tuple, list, None],
@@ -26,15 +41,15 @@ AUTOENCODER_CONSTRAINTS = {
     "likelihood": [StrOptions({"gaussian", "bernoulli"})],
     "binarize": ["boolean"],
     "max_epochs": [
-        Interval(Integral, 1, None, closed="left"),
+        Count(1),
         StrOptions({"auto"}),
     ],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Count(1)],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "lr_schedule": [StrOptions({"cosine", "plateau"}), None],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "n_iter_no_change": [Count(1)],
     "tol": [Interval(Real, 0, None, closed="left")],
     "callbacks": [list, tuple, None],
     "device": [str, torch.device],
@@ -141,6 +156,20 @@ def resolve_device(device):
             "or device='cpu'."
         ) from None
     return str(resolved)
+
+
+def from_torch(X):
+    """``X``, or a torch tensor's values as a numpy array (detached, on the CPU).
+
+    numpy cannot read a tensor that requires grad, or bfloat16 (which becomes
+    float32, exactly).
+    """
+    if not isinstance(X, torch.Tensor):
+        return X
+    X = X.detach().cpu()
+    if X.is_floating_point() and X.dtype not in (torch.float32, torch.float64):
+        X = X.float()
+    return X.numpy()
 
 
 def check_numeric_rows(X, input_name="X"):

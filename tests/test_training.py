@@ -238,6 +238,18 @@ def test_decoder_of_wrong_width_raises(Estimator, width):
     assert not hasattr(est, "net_")
 
 
+class _ReturnsTuple(nn.Module):
+    """An encoder that returns a tuple of tensors, not one tensor."""
+
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(6, 4)
+
+    def forward(self, x):
+        h = self.layer(x)
+        return h, h
+
+
 @pytest.mark.parametrize(
     ("encoder", "decoder"),
     [
@@ -245,6 +257,7 @@ def test_decoder_of_wrong_width_raises(Estimator, width):
         (nn.Sequential(nn.Linear(10, 4), nn.ReLU()), mlp_decoder()),
         (ConvEncoder((1, 7, 7)), mlp_decoder()),
         (mlp_encoder(), nn.Linear(3, 6)),
+        (_ReturnsTuple(), mlp_decoder()),
     ],
 )
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

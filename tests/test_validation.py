@@ -482,6 +482,37 @@ def test_cuda_unavailable(cls, device):
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "param", ["latent_dim", "batch_size", "max_epochs", "n_iter_no_change"]
+)
+def test_bools_are_not_counts(cls, param):
+    """latent_dim=True and its siblings are refused by name, not crashed on."""
+    with pytest.raises(ValueError, match=f"'{param}' parameter"):
+        cls(**{**FAST, param: True}).fit(normal_rows())
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda X: torch.tensor(X, requires_grad=True),
+        lambda X: torch.tensor(X, dtype=torch.bfloat16),
+    ],
+    ids=["requires_grad", "bfloat16"],
+)
+def test_torch_tensors_are_read_as_arrays(cls, make):
+    """Tensors that numpy cannot read as they are (grad, bfloat16) are converted."""
+    X = make(normal_rows())
+    est = cls(**FAST).fit(X)
+    codes = est.transform(X)
+    assert np.isfinite(codes).all()
+    assert est.inverse_transform(torch.tensor(codes, requires_grad=True)).shape == (
+        len(codes),
+        X.shape[1],
+    )
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("device", ["meta", "mps", "xla", "ipu"])
 def test_unusable_devices_are_named(cls, device):
     """Devices torch knows but cannot use here raise a ValueError naming them."""
