@@ -32,8 +32,10 @@ class TensorBatches:
     """Iterate over ``batch_size`` slices of ``dataset.tensors[0]``.
 
     With ``shuffle=True`` the rows are permuted once per epoch using ``generator``.
-    Batches of :class:`DrawnRows` are binarised. The last batch may be smaller;
-    there is always at least one batch.
+    Batches of :class:`DrawnRows` are binarised. The last batch may be smaller,
+    but never a single row after others: that row joins the batch before, as
+    batch normalisation cannot train on one row. There is always at least one
+    batch.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, generator=None):
@@ -44,14 +46,19 @@ class TensorBatches:
         self.draws = dataset.generator if isinstance(dataset, DrawnRows) else None
 
     def __len__(self):
-        return math.ceil(len(self.X) / self.batch_size)
+        n_rows = len(self.X)
+        lone_row = n_rows > self.batch_size and n_rows % self.batch_size == 1
+        return math.ceil(n_rows / self.batch_size) - lone_row
 
     def __iter__(self):
         X = self.X
         if self.shuffle:
             order = torch.randperm(len(X), generator=self.generator)
             X = X[order.to(X.device)]
-        for batch in X.split(self.batch_size):
+        batches = list(X.split(self.batch_size))
+        if len(batches) > 1 and len(batches[-1]) == 1:
+            batches[-2:] = [X[-(self.batch_size + 1) :]]
+        for batch in batches:
             if self.draws is not None:
                 batch = draw_binary(batch, self.draws)
             yield batch, None

@@ -7,6 +7,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, PrintLog
 from torch import nn
+from torch.utils.data import TensorDataset
 
 import skvae._net
 from skvae import AETransformer, VAETransformer
@@ -516,3 +517,32 @@ def test_nan_loss_after_fit_leaves_unfitted(cls, method, make_loss_nan):
     with pytest.raises(FloatingPointError, match=rf"epoch {epoch}\b"):
         getattr(est, method)(X)
     assert_unfitted(est, X)
+
+
+def test_a_lone_last_row_joins_the_batch_before():
+    """n = 2 * batch_size + 1: two batches, the last one a row larger; all rows."""
+    rows = torch.arange(21.0).reshape(21, 1)
+    batches = [x for x, _ in TensorBatches(TensorDataset(rows), batch_size=10)]
+    assert [len(x) for x in batches] == [10, 11]
+    assert len(TensorBatches(TensorDataset(rows), batch_size=10)) == 2
+    assert torch.equal(torch.cat(batches), rows)
+    one = [x for x, _ in TensorBatches(TensorDataset(rows[:1]), batch_size=10)]
+    assert [len(x) for x in one] == [1]
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_batch_norm_trains_when_one_row_is_left_over(Estimator):
+    """A conv model whose batch norm sees 1x1 maps fits 2 * batch_size + 1 rows.
+
+    Three stride-2 blocks take 8x8 images to 1x1: a batch of one row gives batch
+    normalisation one value per channel, which it cannot train on.
+    """
+    X = np.random.RandomState(0).uniform(size=(33, 64))
+    est = Estimator(
+        architecture="conv",
+        image_shape=(1, 8, 8),
+        hidden_dims=(8, 8, 8),
+        batch_size=16,
+        **ONE_EPOCH,
+    ).fit(X)
+    assert np.isfinite(est.transform(X)).all()
