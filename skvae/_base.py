@@ -37,6 +37,7 @@ from ._validation import (
     AUTOENCODER_CONSTRAINTS,
     check_binarize,
     check_int,
+    check_monitors,
     check_networks,
     check_numeric_rows,
     check_values,
@@ -261,7 +262,7 @@ class _BaseAutoencoder(
     def _training_sets(self, X):
         """The training and validation sets of a call; checks, changes nothing."""
         check_binarize(self.binarize, self.likelihood)
-        return split_rows(
+        train, valid = split_rows(
             self._training_rows(X),
             self.validation_fraction,
             self._seeds_.split,
@@ -270,6 +271,9 @@ class _BaseAutoencoder(
             early_stopping="early_stopping" in dict(self.net_.callbacks_),
             draws=self.net_.binarize_generator if self.binarize else None,
         )
+        if valid is None:
+            check_monitors(self.net_.callbacks_)
+        return train, valid
 
     def _run(self, X, train, valid, epochs):
         """Train ``epochs`` on the sets of ``X``, then update the statistics."""

@@ -240,6 +240,19 @@ def _value_range(X):
     return low.item(), high.item()
 
 
+def check_monitors(callbacks):
+    """Raise a ValueError if a callback watches validation scores, which a call
+    without held-out rows never records (skorch would raise a KeyError)."""
+    for name, callback in callbacks:
+        monitor = getattr(callback, "monitor", None)
+        if isinstance(monitor, str) and monitor.startswith("valid_"):
+            raise ValueError(
+                f"The callback {name!r} ({type(callback).__name__}) monitors "
+                f"{monitor!r}, but no rows are held out for validation: set "
+                "validation_fraction (e.g. 0.1), or have it monitor 'train_loss'."
+            )
+
+
 def check_binarize(binarize, likelihood):
     """Raise a ValueError when ``binarize`` is asked of a non-Bernoulli model."""
     if binarize and likelihood != "bernoulli":

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 from sklearn.base import clone
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 from skvae import VAETransformer
 from skvae.callbacks import RecordReconstructions
-from tests.conftest import ESTIMATORS, FAST
+from tests.conftest import ESTIMATORS, FAST, normal_rows
 
 
 def _rows(n=30, n_features=5, seed=0):
@@ -220,3 +220,14 @@ def test_verbose_table_leaves_out_reconstructions(Estimator, capsys):
     out = capsys.readouterr().out
     assert "valid_loss" in out
     assert "reconstructions" not in out
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_callback_watching_validation_without_held_out_rows_is_named(Estimator):
+    """skorch's EarlyStopping() (monitor='valid_loss') with no validation rows."""
+    est = Estimator(**FAST, callbacks=[EarlyStopping()])
+    with pytest.raises(ValueError, match="monitors 'valid_loss'.*validation_fraction"):
+        est.fit(normal_rows())
+    assert not hasattr(est, "net_")
+    est.set_params(validation_fraction=0.25).fit(normal_rows())
+    assert "valid_loss" in est.history_[-1]
