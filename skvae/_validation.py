@@ -182,6 +182,15 @@ def check_numeric_rows(X, input_name="X"):
     if sp.issparse(X):
         return
     frame = hasattr(X, "select_dtypes")
+    if frame:
+        # numpy turns datetimes into floats without complaint; the table does not.
+        times = list(X.select_dtypes(include=["datetime", "timedelta", "datetimetz"]))
+        if times:
+            raise TypeError(
+                f"{input_name} must be numeric, but these columns hold dates or "
+                f"durations: {', '.join(map(str, times))}. Turn them into numbers "
+                "first (e.g. seconds since a start), or drop them."
+            )
     try:
         if frame:
             np.asarray(X[_non_numeric_columns(X)], dtype=np.float64)

@@ -634,3 +634,19 @@ def test_failed_first_partial_fit_leaves_unfitted(cls, bad_X):
     assert_unfitted(est, normal_rows())
     est.partial_fit(normal_rows())
     assert est.n_iter_ == 1
+
+
+@pytest.mark.parametrize(
+    "column",
+    [
+        pd.date_range("2020-01-01", periods=20),
+        pd.date_range("2020-01-01", periods=20, tz="UTC"),
+        pd.to_timedelta(np.arange(20), unit="s"),
+    ],
+    ids=["datetime", "datetime-tz", "timedelta"],
+)
+def test_date_and_duration_columns_are_named(column):
+    """A DataFrame's date or duration column is named, not a numpy promotion error."""
+    frame = pd.DataFrame({"a": np.arange(20.0), "when": column, "b": np.ones(20)})
+    with pytest.raises(TypeError, match="when"):
+        VAETransformer(**FAST).fit(frame)
