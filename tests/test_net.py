@@ -409,6 +409,16 @@ def test_huge_learning_rate_diverges(Estimator):
     _assert_no_fitted_state(est)
 
 
+@pytest.mark.parametrize("lr", [1e38, 1e300])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_learning_rates_beyond_float32_give_the_divergence_error(Estimator, lr):
+    """lr=1e38 used to overflow inside torch; now it is the named divergence."""
+    est = Estimator(**FAST, lr=lr)
+    with pytest.raises(FloatingPointError, match="Lower `lr`"):
+        est.fit(normal_rows(N_SAMPLES, 6))
+    _assert_no_fitted_state(est)
+
+
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_divergence_leaves_global_rng_alone(Estimator, method):
