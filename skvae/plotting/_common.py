@@ -3,6 +3,7 @@
 from numbers import Integral
 
 import numpy as np
+from sklearn.pipeline import Pipeline
 
 
 def _get_axes(ax):
@@ -60,3 +61,19 @@ def _as_row(x, name):
             f"got shape {np.shape(x)}."
         )
     return row
+
+
+def _autoencoder(estimator, needs, display):
+    """The fitted skvae model behind ``estimator``: itself, or a Pipeline's last step.
+
+    A TypeError names what ``display`` needs (the attribute ``needs``) when the
+    estimator is something else, e.g. a PCA.
+    """
+    model = estimator[-1] if isinstance(estimator, Pipeline) else estimator
+    if not hasattr(model, needs):
+        raise TypeError(
+            f"{display} needs a fitted VAETransformer or AETransformer, or a "
+            f"Pipeline ending in one (it reads `{needs}`); got "
+            f"{type(estimator).__name__}."
+        )
+    return model

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int
-from ._common import _store_axes
+from ._common import _autoencoder, _store_axes
 from ._images import (
     _axes_and_tile_style,
     _check_image_shape,
@@ -115,9 +115,18 @@ class SamplesDisplay:
             The drawn display.
         """
         check_is_fitted(estimator)
+        model = _autoencoder(estimator, "sample", cls.__name__)
         n_samples = check_int(n_samples, "n_samples", 1)
-        image_shape = _resolve_image_shape(estimator, image_shape)
-        samples = estimator.sample(n_samples, random_state=random_state)
+        image_shape = _resolve_image_shape(model, image_shape)
+        samples = model.sample(n_samples, random_state=random_state)
+        if model is not estimator:  # back through the Pipeline's earlier steps
+            steps = estimator[:-1]
+            if not hasattr(steps, "inverse_transform"):
+                raise TypeError(
+                    f"{cls.__name__} maps a Pipeline's samples back through its "
+                    "earlier steps, but not all of them have inverse_transform."
+                )
+            samples = steps.inverse_transform(samples)
         return cls(samples, image_shape=image_shape).plot(ax=ax, **kwargs)
 
     def plot(self, *, ax=None, n_cols=None, cmap=None, vmin=None, vmax=None, **kwargs):

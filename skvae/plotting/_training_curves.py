@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._common import _get_axes, _store_axes
+from ._common import _autoencoder, _get_axes, _store_axes
 
 # Quantities recorded by the estimators, with their colour and legend text.
 _QUANTITIES = {
@@ -103,7 +103,7 @@ class TrainingCurvesDisplay:
             The drawn display.
         """
         check_is_fitted(estimator)
-        rows = list(estimator.history_)
+        rows = list(_autoencoder(estimator, "history_", cls.__name__).history_)
         history = {
             name: np.array([row.get(name, np.nan) for row in rows], dtype=np.float64)
             for name in _names()
