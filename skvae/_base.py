@@ -1,7 +1,8 @@
-"""Shared estimator machinery: the public API, validation calls and inference.
+"""Shared estimator machinery: parameters, validation calls and training.
 
 Concrete estimators implement the abstract hooks; training plumbing lives in
-``_training`` (plain values) and the skorch glue in ``_net``.
+``_training`` (plain values), the skorch glue in ``_net`` and the chunked
+inference methods in ``_inference``.
 """
 
 import functools
@@ -12,13 +13,11 @@ import torch
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted, validate_data
-from torch import nn
+from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._inference import INFERENCE_ROWS, INFERENCE_VALUES, as_tensor, map_chunks
+from ._inference import ChunkedInference, as_tensor
 from ._sklearn import _fit_context
 from ._training import (
     build_module,
@@ -35,11 +34,13 @@ from ._training import (
 )
 from ._validation import (
     AUTOENCODER_CONSTRAINTS,
+    STRUCTURE_PARAMS,
     check_binarize,
     check_int,
     check_monitors,
     check_networks,
     check_numeric_rows,
+    check_structure,
     check_values,
     from_torch,
     resolve_device,
@@ -58,16 +59,8 @@ def discard_fitted_state(estimator):
         delattr(estimator, name)
 
 
-def _unchanged(value, fitted):
-    """Whether a parameter still holds what it held (modules: the same object)."""
-    if isinstance(value, nn.Module) or isinstance(fitted, nn.Module):
-        return value is fitted
-    as_array = functools.partial(np.asarray, dtype=object)
-    return bool(np.array_equal(as_array(value), as_array(fitted)))
-
-
 class _BaseAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator, ABC
+    ClassNamePrefixFeaturesOutMixin, ChunkedInference, BaseEstimator, ABC
 ):
     """Parameters, validation, training and inference shared by the autoencoders."""
 
@@ -168,7 +161,7 @@ class _BaseAutoencoder(
         # before training changes anything. scikit-learn validates parameters on
         # a fitted estimator's partial_fit only if asked.
         self._validate_params()
-        self._check_structure()
+        check_structure(self.get_params(deep=False), self._structure_)
         X = self._validate_X(X)
         train, valid = self._training_sets(X)
         try:
@@ -178,35 +171,12 @@ class _BaseAutoencoder(
             raise
         return self
 
-    # Parameters that build the module: fixed by the first training call.
-    _STRUCTURE = (
-        "latent_dim",
-        "likelihood",
-        "architecture",
-        "hidden_dims",
-        "image_shape",
-        "encoder",
-        "decoder",
-        "device",
-    )
-
-    def _check_structure(self):
-        """Raise a ValueError if a parameter that built the module has changed."""
-        for name, fitted in self._structure_.items():
-            value = getattr(self, name)
-            if not _unchanged(value, fitted):
-                raise ValueError(
-                    f"{name}={value!r} differs from the {name}={fitted!r} the model "
-                    f"was built with; partial_fit cannot change it. Set it back, or "
-                    "call fit to build a new model."
-                )
-
     def _initialize(self, X, epochs):
         """Build the seeded module and the skorch net that trains it.
 
         ``epochs`` is the length of the first training call (the cosine period).
         """
-        self._structure_ = {name: getattr(self, name) for name in self._STRUCTURE}
+        self._structure_ = {name: getattr(self, name) for name in STRUCTURE_PARAMS}
         names = ("architecture", "hidden_dims", "image_shape", "encoder", "decoder")
         networks = {name: getattr(self, name) for name in names}
         check_networks(**networks, n_features=X.shape[1])
@@ -361,108 +331,6 @@ class _BaseAutoencoder(
         check_is_fitted(self)
         example = torch.zeros(2, self.n_features_in_, device=self.device_)
         return summarize(self.module_, example, depth=depth)
-
-    @property
-    def _n_features_out(self):
-        return self.module_.latent_dim
-
-    def _inference_rows(self, width):
-        """Rows per inference chunk for arrays of ``width`` columns."""
-        budget = INFERENCE_VALUES // max(width, self.n_features_in_)
-        return max(self.batch_size, min(INFERENCE_ROWS, budget))
-
-    def _map_batches(self, A, fn, keys=None):
-        """``fn(module, chunk_tensor, chunk_keys)`` over chunks of ``A``, stacked."""
-        rows = self._inference_rows(A.shape[1])
-        return map_chunks(
-            self.module_, A, fn, rows=rows, device=self.device_, keys=keys
-        )
-
-    def transform(self, X):
-        """Encode ``X`` into the latent space.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Data to encode.
-
-        Returns
-        -------
-        Z : ndarray of shape (n_samples, latent_dim)
-            Latent codes, in ``X``'s float precision.
-        """
-        check_is_fitted(self)
-        return self._encode_rows(self._validate_X(X))
-
-    def _encode_rows(self, X):
-        """Latent codes of validated rows, computed in batches."""
-        return self._map_batches(X, lambda module, x, _: module.code(x))
-
-    def inverse_transform(self, Z):
-        """Decode latent codes back to the input space.
-
-        Parameters
-        ----------
-        Z : array-like of shape (n_samples, latent_dim)
-            Latent codes, e.g. from :meth:`transform`.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            The decoder's mean for each code, in the units of the training data.
-        """
-        check_is_fitted(self)
-        Z = check_array(from_torch(Z), dtype=[np.float64, np.float32], input_name="Z")
-        latent_dim = self._n_features_out
-        if Z.shape[1] != latent_dim:
-            raise ValueError(
-                f"Z has {Z.shape[1]} columns, but {type(self).__name__} was fitted "
-                f"with latent_dim={latent_dim}."
-            )
-        return self._map_batches(Z, lambda module, z, _: module.decode_mean(z))
-
-    def score_samples(self, X):
-        """Log-likelihood estimate of each row, in nats (higher is more typical).
-
-        Deterministic: a row gets the same score on every call, and in any batch,
-        subset or order to within rounding.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Log-likelihood estimate of each row in nats, in the data's units;
-            ``-inf`` for a row so far out that the network overflows on it.
-        """
-        check_is_fitted(self)
-        X = self._validate_X(X)
-        scores = self._map_batches(X, self._score_batch, self._score_keys(X))
-        # A finite row far enough out overflows the network (the exponential of a
-        # huge log-variance, then inf - inf): its likelihood underflows to nothing.
-        # It scores -inf, the least likely row there is, never NaN.
-        scores[np.isnan(scores)] = -np.inf
-        return scores
-
-    def score(self, X, y=None):
-        """Mean of :meth:`score_samples` over ``X``.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-        y : None
-            Ignored; present for API consistency.
-
-        Returns
-        -------
-        score : float
-            Mean per-row log-likelihood estimate in nats.
-        """
-        return float(np.mean(self.score_samples(X)))
 
     def _sample_rng(self, n_samples, random_state):
         """The generator of a ``sample`` call, after checking ``n_samples``."""

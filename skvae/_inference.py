@@ -4,6 +4,10 @@ import copy
 
 import numpy as np
 import torch
+from sklearn.base import TransformerMixin
+from sklearn.utils.validation import check_array, check_is_fitted
+
+from ._validation import from_torch
 
 # Inference runs in chunks of at least batch_size rows, otherwise of up to this many
 # rows and values of the widest input or output: large enough that the per-chunk
@@ -53,3 +57,117 @@ def as_tensor(array, *, dtype, device):
         array = np.ascontiguousarray(array)
     make = torch.as_tensor if array.flags.writeable else torch.tensor
     return make(array, dtype=dtype, device=device)
+
+
+class ChunkedInference(TransformerMixin):
+    """The estimators' inference methods, computed over chunks of rows.
+
+    A TransformerMixin itself: scikit-learn's ``set_output`` wraps only the
+    ``transform`` of a class that defines it.
+
+    Relies on the estimator's ``module_``, ``device_``, ``batch_size``,
+    ``n_features_in_``, ``_validate_X`` and scoring hooks (``_score_batch``,
+    ``_score_keys``).
+    """
+
+    @property
+    def _n_features_out(self):
+        return self.module_.latent_dim
+
+    def _inference_rows(self, width):
+        """Rows per inference chunk for arrays of ``width`` columns."""
+        budget = INFERENCE_VALUES // max(width, self.n_features_in_)
+        return max(self.batch_size, min(INFERENCE_ROWS, budget))
+
+    def _map_batches(self, A, fn, keys=None):
+        """``fn(module, chunk_tensor, chunk_keys)`` over chunks of ``A``, stacked."""
+        rows = self._inference_rows(A.shape[1])
+        return map_chunks(
+            self.module_, A, fn, rows=rows, device=self.device_, keys=keys
+        )
+
+    def transform(self, X):
+        """Encode ``X`` into the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Data to encode.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim)
+            Latent codes, in ``X``'s float precision.
+        """
+        check_is_fitted(self)
+        return self._encode_rows(self._validate_X(X))
+
+    def _encode_rows(self, X):
+        """Latent codes of validated rows, computed in batches."""
+        return self._map_batches(X, lambda module, x, _: module.code(x))
+
+    def inverse_transform(self, Z):
+        """Decode latent codes back to the input space.
+
+        Parameters
+        ----------
+        Z : array-like of shape (n_samples, latent_dim)
+            Latent codes, e.g. from :meth:`transform`.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            The decoder's mean for each code, in the units of the training data.
+        """
+        check_is_fitted(self)
+        Z = check_array(from_torch(Z), dtype=[np.float64, np.float32], input_name="Z")
+        latent_dim = self._n_features_out
+        if Z.shape[1] != latent_dim:
+            raise ValueError(
+                f"Z has {Z.shape[1]} columns, but {type(self).__name__} was fitted "
+                f"with latent_dim={latent_dim}."
+            )
+        return self._map_batches(Z, lambda module, z, _: module.decode_mean(z))
+
+    def score_samples(self, X):
+        """Log-likelihood estimate of each row, in nats (higher is more typical).
+
+        Deterministic: a row gets the same score on every call, and in any batch,
+        subset or order to within rounding.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Log-likelihood estimate of each row in nats, in the data's units;
+            ``-inf`` for a row so far out that the network overflows on it.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X)
+        scores = self._map_batches(X, self._score_batch, self._score_keys(X))
+        # A finite row far enough out overflows the network (the exponential of a
+        # huge log-variance, then inf - inf): its likelihood underflows to nothing.
+        # It scores -inf, the least likely row there is, never NaN.
+        scores[np.isnan(scores)] = -np.inf
+        return scores
+
+    def score(self, X, y=None):
+        """Mean of :meth:`score_samples` over ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        score : float
+            Mean per-row log-likelihood estimate in nats.
+        """
+        return float(np.mean(self.score_samples(X)))

@@ -249,6 +249,44 @@ def _value_range(X):
     return low.item(), high.item()
 
 
+# Parameters that build the module: fixed by the first training call.
+STRUCTURE_PARAMS = (
+    "latent_dim",
+    "likelihood",
+    "architecture",
+    "hidden_dims",
+    "image_shape",
+    "encoder",
+    "decoder",
+    "device",
+)
+
+
+def check_structure(params, fitted):
+    """Raise a ValueError if a parameter that built the module has changed.
+
+    ``params`` are the estimator's current parameters, ``fitted`` those of
+    ``STRUCTURE_PARAMS`` when the module was built.
+    """
+    for name, was in fitted.items():
+        value = params[name]
+        if not _unchanged(value, was):
+            raise ValueError(
+                f"{name}={value!r} differs from the {name}={was!r} the model "
+                "was built with; partial_fit cannot change it. Set it back, or "
+                "call fit to build a new model."
+            )
+
+
+def _unchanged(value, was):
+    """Whether a parameter still holds what it held (modules: the same object)."""
+    if isinstance(value, nn.Module) or isinstance(was, nn.Module):
+        return value is was
+    return bool(
+        np.array_equal(np.asarray(value, dtype=object), np.asarray(was, dtype=object))
+    )
+
+
 def check_monitors(callbacks):
     """Raise a ValueError if a callback watches validation scores, which a call
     without held-out rows never records (skorch would raise a KeyError)."""

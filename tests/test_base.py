@@ -15,7 +15,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from torch import nn
 
-from skvae import VAETransformer, _base
+from skvae import VAETransformer, _inference
 from tests.conftest import (
     ESTIMATORS,
     FAST,
@@ -335,7 +335,7 @@ def test_one_row_chunks_give_the_same_results(Estimator, dtype, monkeypatch):
     est = Estimator(**{**FAST, "hidden_dims": (16,)}).fit(X)
     default = _inference_outputs(est, X)
     est.set_params(batch_size=1)
-    monkeypatch.setattr(_base, "INFERENCE_VALUES", 1)
+    monkeypatch.setattr(_inference, "INFERENCE_VALUES", 1)
     assert est._inference_rows(X.shape[1]) == 1
     tol = 1e-12 if dtype == np.float64 else 1e-5
     for chunked, whole in zip(_inference_outputs(est, X), default, strict=True):
@@ -364,7 +364,8 @@ def test_chunks_hold_about_a_fixed_number_of_values(width, batch_size):
     columns = max(width, 6)
     assert rows >= batch_size
     assert rows == batch_size or (
-        rows <= _base.INFERENCE_ROWS and rows * columns <= _base.INFERENCE_VALUES
+        rows <= _inference.INFERENCE_ROWS
+        and rows * columns <= _inference.INFERENCE_VALUES
     )
 
 
@@ -383,7 +384,7 @@ class _RowCounter(nn.Module):
 @pytest.mark.parametrize("method", ["transform", "score_samples"])
 def test_the_network_sees_one_chunk_at_a_time(method, monkeypatch):
     """The encoder is called on chunks of rows, never on all rows at once."""
-    monkeypatch.setattr(_base, "INFERENCE_VALUES", 64 * 6)
+    monkeypatch.setattr(_inference, "INFERENCE_VALUES", 64 * 6)
     counter = _RowCounter()
     encoder = nn.Sequential(counter, nn.Linear(6, 8), nn.ReLU())
     decoder = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 6))
@@ -426,7 +427,7 @@ def test_numpy_memory_of_scoring_streams():
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 2 * scores.nbytes + 2 * _base.INFERENCE_VALUES * 8
+    assert peak < 2 * scores.nbytes + 2 * _inference.INFERENCE_VALUES * 8
 
 
 # -- persistence, clone and pipelines ------------------------------------------

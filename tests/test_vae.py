@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import FactorAnalysis
 from sklearn.model_selection import GridSearchCV
 
-from skvae import VAETransformer, _base, _vae
+from skvae import VAETransformer, _inference, _vae
 from skvae._noise import keyed_normal_noise, row_keys
 from skvae._training import STATISTICS_ROWS, statistics_rows
 from skvae.nn import importance_log_weights, iwae
@@ -270,14 +270,14 @@ def test_draws_are_streamed_in_bounded_chunks(fitted, monkeypatch):
         return log_weights(module, x_std, eps, posterior)
 
     monkeypatch.setattr(iwae, "_log_weights", recording)
-    monkeypatch.setattr(_base, "INFERENCE_VALUES", 1)
+    monkeypatch.setattr(_inference, "INFERENCE_VALUES", 1)
     budget = vae._inference_rows(X.shape[1])
     chunked = vae.score_samples(X[:100])
     assert max(rows for rows, _ in passes) <= budget and len(passes) > 1
     assert all(encoded for _, encoded in passes)
     passes.clear()
-    monkeypatch.setattr(_base, "INFERENCE_VALUES", 10**9)
-    monkeypatch.setattr(_base, "INFERENCE_ROWS", 10**6)
+    monkeypatch.setattr(_inference, "INFERENCE_VALUES", 10**9)
+    monkeypatch.setattr(_inference, "INFERENCE_ROWS", 10**6)
     assert_allclose(vae.score_samples(X[:100]), chunked, rtol=1e-12)
     assert len(passes) == 1
     vae.set_params(n_importance_samples=1)
