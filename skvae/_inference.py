@@ -7,7 +7,7 @@ import torch
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._validation import from_torch
+from ._validation import from_torch, torch_can_view
 
 # Inference runs in chunks of at least batch_size rows, otherwise of up to this many
 # rows and values of the widest input or output: large enough that the per-chunk
@@ -47,16 +47,11 @@ def map_chunks(module, A, fn, *, rows, device, keys=None):
 
 
 def as_tensor(array, *, dtype, device):
-    """``array`` as a tensor, sharing its memory where it can.
-
-    ``torch.as_tensor`` shares a CPU array of the same dtype, but warns on a
-    read-only one and cannot view negative strides (``X[::-1]``): those get a
-    copy.
-    """
-    if min(array.strides, default=0) < 0:
-        array = np.ascontiguousarray(array)
-    make = torch.as_tensor if array.flags.writeable else torch.tensor
-    return make(array, dtype=dtype, device=device)
+    """``array`` as a tensor, sharing a CPU array's memory where torch can view it,
+    a copy otherwise (read-only arrays, negative strides)."""
+    if not torch_can_view(array):
+        array = np.array(array, order="C")  # one writeable, contiguous copy
+    return torch.as_tensor(array, dtype=dtype, device=device)
 
 
 class ChunkedInference(TransformerMixin):

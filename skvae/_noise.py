@@ -112,16 +112,21 @@ def keyed_normal_noise(keys, n_draws, dim, first_draw=0):
     counters = torch.arange(
         start, start + n_draws * dim, dtype=torch.int64, device=keys.device
     )
-    bits = keys[:, None] + counters[None, :] * _signed(_GOLDEN)
-    for shift, multiplier in _MIX_STEPS:
-        bits ^= _shift_right(bits, int(shift))
-        if multiplier is not None:
-            bits *= _signed(multiplier)
+    bits = _mix64_int64(keys[:, None] + counters[None, :] * _signed(_GOLDEN))
     # The top 53 bits, centred in their interval: a uniform in (0, 1), never 0 or 1.
     uniform = _shift_right(bits, 11).to(torch.float64)
     uniform += 0.5
     uniform *= 2.0**-53
     return torch.special.ndtri(uniform).reshape(len(keys), n_draws, dim)
+
+
+def _mix64_int64(bits):
+    """:func:`_mix64` on the uint64 bits held in the int64 tensor ``bits``, in place."""
+    for shift, multiplier in _MIX_STEPS:
+        bits ^= _shift_right(bits, int(shift))
+        if multiplier is not None:
+            bits *= _signed(multiplier)
+    return bits
 
 
 def _signed(value):

@@ -240,10 +240,14 @@ def check_values(X, *, estimator_name, bernoulli=False):
         )
 
 
+def torch_can_view(array):
+    """Whether torch can share ``array``'s memory: it warns on read-only arrays
+    and cannot view negative strides (``X[::-1]``)."""
+    return array.flags.writeable and min(array.strides, default=0) >= 0
+
+
 def _value_range(X):
-    # torch cannot view read-only arrays (it warns) or negative strides (it
-    # raises, e.g. for X[::-1]): numpy reads those twice instead.
-    if not X.flags.writeable or min(X.strides, default=0) < 0:
+    if not torch_can_view(X):  # numpy reads it twice instead
         return float(X.min()), float(X.max())
     low, high = torch.aminmax(torch.from_numpy(X))
     return low.item(), high.item()
