@@ -115,15 +115,7 @@ class _BaseAutoencoder(
         self : object
             The fitted estimator.
         """
-        try:
-            X = self._validate_X(X, reset=True)
-            epochs = n_epochs(self.max_epochs, len(X), self.batch_size)
-            self._initialize(X, epochs)
-            self._train(X, epochs)
-        except BaseException:
-            discard_fitted_state(self)
-            raise
-        return self
+        return self._build_and_train(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None):
@@ -147,16 +139,8 @@ class _BaseAutoencoder(
         self : object
             The updated estimator.
         """
-        first_call = not hasattr(self, "net_")
-        if first_call:
-            try:
-                X = self._validate_X(X, reset=True)
-                self._initialize(X, n_epochs(self.max_epochs, len(X), self.batch_size))
-                self._train(X, 1)
-            except BaseException:
-                discard_fitted_state(self)
-                raise
-            return self
+        if not hasattr(self, "net_"):
+            return self._build_and_train(X, epochs=1)
         # A rejected call leaves the fitted model as it was: every check runs
         # before training changes anything. scikit-learn validates parameters on
         # a fitted estimator's partial_fit only if asked.
@@ -166,6 +150,22 @@ class _BaseAutoencoder(
         train, valid = self._training_sets(X)
         try:
             self._run(X, train, valid, 1)
+        except BaseException:
+            discard_fitted_state(self)
+            raise
+        return self
+
+    def _build_and_train(self, X, epochs=None):
+        """Validate ``X``, build a new model and train it; unfitted on any failure.
+
+        ``epochs`` None trains ``max_epochs`` (resolved for ``"auto"``), the
+        period the model is built for either way.
+        """
+        try:
+            X = self._validate_X(X, reset=True)
+            period = n_epochs(self.max_epochs, len(X), self.batch_size)
+            self._initialize(X, period)
+            self._run(X, *self._training_sets(X), period if epochs is None else epochs)
         except BaseException:
             discard_fitted_state(self)
             raise
@@ -225,10 +225,6 @@ class _BaseAutoencoder(
             **self._loss_params(),
         }
 
-    def _train(self, X, epochs):
-        """Sync the net with the current parameters, then train ``epochs`` on ``X``."""
-        self._run(X, *self._training_sets(X), epochs)
-
     def _training_sets(self, X):
         """The training and validation sets of a call; checks, changes nothing."""
         check_binarize(self.binarize, self.likelihood)
@@ -246,7 +242,8 @@ class _BaseAutoencoder(
         return train, valid
 
     def _run(self, X, train, valid, epochs):
-        """Train ``epochs`` on the sets of ``X``, then update the statistics."""
+        """Sync the net with the current parameters, train ``epochs`` on the sets
+        of ``X``, then update the statistics."""
         sync_net(self.net_, valid=valid, max_epochs=epochs, **self._net_params())
         run_epochs(self.net_, train, self._seeds_.layers)
         self._after_training(statistics_rows(X, self._seeds_.statistics))
