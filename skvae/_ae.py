@@ -5,6 +5,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
 from ._net import AutoencoderNet
+from ._validation import check_memory
 from .nn import AE
 
 # Added to the latent covariance so sampling works even from a single training row.
@@ -164,9 +165,10 @@ class AETransformer(_BaseAutoencoder):
 
     Training that diverges (a NaN or infinite training loss) stops at the end of
     the epoch where it happens with a ``FloatingPointError`` naming that epoch;
-    lower ``lr`` or standardise the inputs. No weights are restored: the estimator
-    is left unfitted, also when a :meth:`partial_fit` call diverges after earlier
-    training, which is then lost. Torch's global random state is left as it was.
+    lower ``lr`` or standardise the inputs. Like any call that raises (bad rows,
+    Ctrl-C), it leaves the estimator as it was before the call: unfitted, or with
+    the model it had, so a :meth:`partial_fit` that diverges loses no earlier
+    training. Torch's global random state is left as it was.
 
     Examples
     --------
@@ -233,6 +235,18 @@ class AETransformer(_BaseAutoencoder):
 
     def _score_batch(self, module, x, keys):
         return module(x).log_px_z
+
+    def _initialize(self, X, epochs):
+        # The Gaussian of the codes holds latent_dim**2 values, and np.cov makes
+        # two more arrays of that size: refuse before training, not after it.
+        check_memory(
+            3 * 8 * self.latent_dim**2,
+            "cpu",
+            f"The covariance of the codes (latent_dim={self.latent_dim} squared, "
+            "for sample)",
+            "Choose a smaller latent_dim.",
+        )
+        super()._initialize(X, epochs)
 
     def _after_training(self, X):
         codes = self._encode_rows(X).astype(np.float64)

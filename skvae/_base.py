@@ -5,6 +5,7 @@ Concrete estimators implement the abstract hooks; training plumbing lives in
 inference methods in ``_inference``.
 """
 
+import contextlib
 import functools
 from abc import ABC, abstractmethod
 
@@ -37,6 +38,7 @@ from ._validation import (
     STRUCTURE_PARAMS,
     check_binarize,
     check_int,
+    check_memory,
     check_monitors,
     check_networks,
     check_numeric_rows,
@@ -48,15 +50,22 @@ from ._validation import (
 from .nn.summary import summarize
 
 
-def discard_fitted_state(estimator):
-    """Delete the fitted attributes (``name_``) of ``estimator``: unfitted again.
+@contextlib.contextmanager
+def unchanged_on_failure(estimator, **copies):
+    """Put ``estimator``'s attributes back as they were when the block raises.
 
-    A failed fit calls this, so it never leaves a model that looks fitted.
+    A call that fails (bad rows, divergence, Ctrl-C) leaves the estimator as it
+    was before the call: unfitted, or with the model it had. The block may rebind
+    any attribute; for those it changes in place (a net trained further),
+    ``copies`` holds copies made beforehand.
     """
-    for name in [
-        k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")
-    ]:
-        delattr(estimator, name)
+    saved = dict(vars(estimator))
+    try:
+        yield
+    except BaseException:
+        vars(estimator).clear()
+        vars(estimator).update(saved, **copies)
+        raise
 
 
 class _BaseAutoencoder(
@@ -125,7 +134,10 @@ class _BaseAutoencoder(
         ``X``), the number of features and the parameters that build the module
         (``latent_dim``, ``likelihood``, the networks, ``device``). Later calls
         check every parameter and the rows first: a call they reject raises a
-        ValueError and leaves the trained model exactly as it was.
+        ValueError and leaves the trained model exactly as it was. So does a call
+        that fails while it trains (divergence, Ctrl-C): it puts back a copy of
+        the net made before training, which costs about as much as a few batches
+        of a small model.
 
         Parameters
         ----------
@@ -141,34 +153,29 @@ class _BaseAutoencoder(
         """
         if not hasattr(self, "net_"):
             return self._build_and_train(X, epochs=1)
-        # A rejected call leaves the fitted model as it was: every check runs
-        # before training changes anything. scikit-learn validates parameters on
-        # a fitted estimator's partial_fit only if asked.
+        # Every check runs before training changes anything, so a rejected call
+        # costs no copy. scikit-learn validates parameters on a fitted
+        # estimator's partial_fit only if asked.
         self._validate_params()
         check_structure(self.get_params(deep=False), self._structure_)
         X = self._validate_X(X)
         train, valid = self._training_sets(X)
-        try:
+        with unchanged_on_failure(self, net_=self.net_.snapshot()):
             self._run(X, train, valid, 1)
-        except BaseException:
-            discard_fitted_state(self)
-            raise
         return self
 
     def _build_and_train(self, X, epochs=None):
-        """Validate ``X``, build a new model and train it; unfitted on any failure.
+        """Validate ``X``, build a new model and train it; as before on any failure.
 
         ``epochs`` None trains ``max_epochs`` (resolved for ``"auto"``), the
-        period the model is built for either way.
+        period the model is built for either way. A model fitted before is
+        replaced only when the new one has trained.
         """
-        try:
+        with unchanged_on_failure(self):
             X = self._validate_X(X, reset=True)
             period = n_epochs(self.max_epochs, len(X), self.batch_size)
             self._initialize(X, period)
             self._run(X, *self._training_sets(X), period if epochs is None else epochs)
-        except BaseException:
-            discard_fitted_state(self)
-            raise
         return self
 
     def _initialize(self, X, epochs):
@@ -196,6 +203,7 @@ class _BaseAutoencoder(
             self._seeds_.init,
             latent_dim=self.latent_dim,
             custom_networks=self.encoder is not None,
+            device=self.device_,
         )
         callbacks = make_callbacks(
             loss_parts=self._net_class.loss_parts,
@@ -332,6 +340,14 @@ class _BaseAutoencoder(
     def _sample_rng(self, n_samples, random_state):
         """The generator of a ``sample`` call, after checking ``n_samples``."""
         check_int(n_samples, "n_samples")
+        # float64 codes, and rows in the module's precision and then float64.
+        width = self._n_features_out + 2 * self.n_features_in_
+        check_memory(
+            8 * width * n_samples,
+            "cpu",
+            f"sample(n_samples={n_samples})",
+            "Draw fewer rows, or draw them in several calls.",
+        )
         return check_random_state(
             self.random_state if random_state is None else random_state
         )

@@ -4,8 +4,11 @@ Batches are slices of one tensor placed on the training device once per fit, so 
 hot path does no per-sample indexing, collation or numpy-to-torch copies.
 """
 
+import copy
 import math
+from typing import NamedTuple
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
@@ -111,15 +114,15 @@ class StopOnNonFiniteLoss(Callback):
         if not math.isfinite(loss):
             raise FloatingPointError(
                 f"Training diverged in epoch {epoch}: the training loss is "
-                f"{loss}. Lower `lr`, or standardise the inputs; the estimator was "
-                "left unfitted."
+                f"{loss}. Lower `lr`, or standardise the inputs; the estimator is "
+                "left as it was before this call."
             )
         finite = [p.detach().isfinite().all() for p in net.module_.parameters()]
         if finite and not torch.stack(finite).all():
             raise FloatingPointError(
                 f"Training diverged in epoch {epoch}: its last steps left NaN or "
                 "infinite weights, after finite losses. Lower `lr`, or standardise "
-                "the inputs; the estimator was left unfitted."
+                "the inputs; the estimator is left as it was before this call."
             )
 
 
@@ -156,6 +159,39 @@ class AutoencoderNet(NeuralNet):
         self._record_parts(y_pred, training)
         return self.criterion_(y_pred)
 
+    def snapshot(self):
+        """A copy of the net to put back if a training call fails.
+
+        Training changes the module, optimizer, callbacks and generators in place,
+        which are copied (generators by their states), and only appends rows to
+        the history, whose list is copied. A fifth of the time of a deepcopy,
+        which goes through skorch's pickling.
+        """
+        memo = {id(self.history): copy.copy(self.history)}
+        copied = object.__new__(type(self))
+        for name, value in vars(self).items():
+            if isinstance(value, torch.Generator):
+                value = GeneratorState.of(value).generator(value.device)
+            else:
+                value = copy.deepcopy(value, memo)
+            setattr(copied, name, value)
+        return copied
+
+    def __getstate__(self):
+        # Generators are pickled as their states: unpickling a torch.Generator
+        # leaks about 2.6 KB each time (torch 2.13), three of them per model.
+        state = super().__getstate__()
+        for name, value in state.items():
+            if isinstance(value, torch.Generator):
+                state[name] = GeneratorState.of(value)
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)  # skorch maps the device when CUDA is missing
+        for name, value in list(vars(self).items()):
+            if isinstance(value, GeneratorState):
+                setattr(self, name, value.generator(self.device))
+
     def _record_parts(self, output, training):
         # Read on the host only at the batch's end, after skorch has read the
         # loss: read here, before the backward pass is queued, a GPU would sit
@@ -169,6 +205,30 @@ class AutoencoderNet(NeuralNet):
         prefix, parts = self.__dict__.pop("_batch_parts")
         for part, value in zip(self.loss_parts, parts.tolist(), strict=True):
             self.history.record_batch(f"{prefix}_{part}", value)
+
+
+class GeneratorState(NamedTuple):
+    """A ``torch.Generator`` as plain values: its device, seed and state bytes."""
+
+    device: str
+    seed: int
+    state: np.ndarray
+
+    @classmethod
+    def of(cls, generator):
+        state = generator.get_state().numpy()
+        return cls(str(generator.device), generator.initial_seed(), state)
+
+    def generator(self, device):
+        """The generator again; on ``device`` if it is of another kind.
+
+        A generator moved to another kind of device (a CUDA model loaded without
+        CUDA) starts a new stream from the same seed: their states differ in kind.
+        """
+        if torch.device(device).type != torch.device(self.device).type:
+            return torch.Generator(device=device).manual_seed(self.seed)
+        generator = torch.Generator(device=self.device)
+        return generator.set_state(torch.from_numpy(self.state.copy()))
 
 
 def _loss_part(output, part):

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import discard_fitted_state
+from ._base import unchanged_on_failure
 from ._sklearn import HasMethods, Interval, StrOptions, _fit_context, _set_random_states
 from ._vae import VAETransformer
 
@@ -163,13 +163,10 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self : object
             The fitted detector.
         """
-        # A failed (re)fit must not leave a model that looks fitted.
-        discard_fitted_state(self)
-        try:
+        # A failed (re)fit leaves the detector as it was: unfitted, or fitted
+        # as before; never half of each.
+        with unchanged_on_failure(self):
             self._fit(X)
-        except BaseException:
-            discard_fitted_state(self)
-            raise
         return self
 
     def _fit(self, X):

@@ -28,6 +28,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data import TensorDataset
 
 from ._net import DrawnRows, QuietPrintLog, StopOnNonFiniteLoss, TensorBatches
+from ._validation import check_memory
 from .nn import ConvDecoder, ConvEncoder
 from .nn.init import build_seeded
 
@@ -49,6 +50,9 @@ FUSED_ADAM = True
 # many of the training rows: their standard errors are then a few percent of the
 # rows' spread, and encoding every row cost up to a twentieth of a short fit.
 STATISTICS_ROWS = 2048
+# Training holds four values per weight: the weight, its gradient and Adam's two
+# moments.
+_TRAINING_COPIES = 4
 # Share of the rows held out for early stopping when validation_fraction is None.
 EARLY_STOPPING_FRACTION = 0.1
 
@@ -149,15 +153,17 @@ def rows_dtype(X, scale):
     return torch.float32 if exact.all() else torch.float64
 
 
-def build_module(factory, X, seed, *, latent_dim, custom_networks):
+def build_module(factory, X, seed, *, latent_dim, custom_networks, device):
     """The module from ``factory()``, seeded, checked on ``X``, its inputs fitted.
 
     A module with a ``standardize`` layer gets the column statistics of ``X``.
     ``custom_networks`` says the networks are the user's, so their failures on
-    the data are reported as a ValueError naming them.
+    the data are reported as a ValueError naming them. A module too large to
+    train in ``device``'s memory is a ValueError before anything is allocated.
     """
     n_features = X.shape[1]
     try:
+        check_module_memory(factory, device)
         module = build_seeded(factory, torch.Generator().manual_seed(seed))
         module.eval()
         with torch.no_grad():
@@ -180,6 +186,23 @@ def build_module(factory, X, seed, *, latent_dim, custom_networks):
     if module.standardize is not None:
         module.standardize.set_statistics(*mean_and_scale(X))
     return module
+
+
+def check_module_memory(factory, device):
+    """Raise a ValueError when training ``factory()`` cannot fit in ``device``'s
+    memory; the module is built on the meta device, which allocates nothing."""
+    with torch.device("meta"):
+        module = factory()
+    tensors = [*module.parameters(), *module.buffers()]
+    n_bytes = sum(t.numel() * t.element_size() for t in tensors)
+    n_weights = sum(p.numel() for p in module.parameters())
+    check_memory(
+        _TRAINING_COPIES * n_bytes,
+        device,
+        f"Training a model of {n_weights:,} weights (four values each: the "
+        "weight, its gradient and Adam's two moments)",
+        "Choose a smaller latent_dim, hidden_dims or network.",
+    )
 
 
 def make_callbacks(

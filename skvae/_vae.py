@@ -206,9 +206,10 @@ class VAETransformer(_BaseAutoencoder):
 
     Training that diverges (a NaN or infinite training loss) stops at the end of
     the epoch where it happens with a ``FloatingPointError`` naming that epoch;
-    lower ``lr`` or standardise the inputs. No weights are restored: the estimator
-    is left unfitted, also when a :meth:`partial_fit` call diverges after earlier
-    training, which is then lost. Torch's global random state is left as it was.
+    lower ``lr`` or standardise the inputs. Like any call that raises (bad rows,
+    Ctrl-C), it leaves the estimator as it was before the call: unfitted, or with
+    the model it had, so a :meth:`partial_fit` that diverges loses no earlier
+    training. Torch's global random state is left as it was.
 
     References
     ----------

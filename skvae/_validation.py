@@ -5,6 +5,7 @@ every error names the problem in our words without reading another library's.
 """
 
 import math
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -156,6 +157,35 @@ def resolve_device(device):
             "or device='cpu'."
         ) from None
     return str(resolved)
+
+
+def memory_bytes(device):
+    """All the memory of ``device`` in bytes (not what is free now), or None
+    where it cannot be told (say on Windows, or an accelerator other than CUDA)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_properties(device).total_memory
+    if device.type != "cpu":
+        return None
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def check_memory(n_bytes, device, what, remedy):
+    """Raise a ValueError when ``what`` needs more than all of ``device``'s memory.
+
+    Asked before allocating: torch's allocator fails in its own words, or the
+    system swaps, and numpy asks for the memory only after the work is done.
+    """
+    total = memory_bytes(device)
+    if total is not None and n_bytes > total:
+        raise ValueError(
+            f"{what} needs {n_bytes / 2**30:,.1f} GiB of memory, more than the "
+            f"{total / 2**30:,.1f} GiB the {torch.device(device).type} device has "
+            f"here. {remedy}"
+        )
 
 
 def from_torch(X):

@@ -125,6 +125,24 @@ def assert_unfitted(est, X):
     assert not hasattr(est, "n_features_in_")
 
 
+def fitted_state(est):
+    """What a training call could change: weights, history, fitted attributes and
+    the codes of fixed rows."""
+    weights = {k: v.detach().cpu().clone() for k, v in est.module_.state_dict().items()}
+    fitted = sorted(k for k in vars(est) if k.endswith("_"))
+    codes = est.transform(normal_rows(n_features=est.n_features_in_))
+    return weights, len(est.history_), fitted, codes
+
+
+def assert_same_state(a, b):
+    """Two ``fitted_state`` results are equal, bit for bit."""
+    assert a[0].keys() == b[0].keys()
+    for name in a[0]:
+        assert torch.equal(a[0][name], b[0][name]), name
+    assert a[1:3] == b[1:3]
+    np.testing.assert_array_equal(a[3], b[3])
+
+
 def assert_works(est, X):
     """transform, inverse_transform, score_samples and sample give finite output."""
     n_samples, n_features = X.shape

@@ -13,6 +13,7 @@ import skvae._net
 from skvae import AETransformer, VAETransformer
 from skvae._net import (
     DrawnRows,
+    GeneratorState,
     NegativeELBO,
     QuietPrintLog,
     TensorBatches,
@@ -24,8 +25,10 @@ from tests.conftest import (
     ESTIMATORS,
     FAST,
     ONE_EPOCH,
+    assert_same_state,
     assert_unfitted,
     fast_fit,
+    fitted_state,
     grey_rows,
     normal_rows,
 )
@@ -432,22 +435,19 @@ def test_divergence_leaves_global_rng_alone(Estimator, method):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_partial_fit_divergence_discards_the_fitted_model(Estimator):
-    """A partial_fit that diverges on a fitted estimator discards the whole model.
+def test_partial_fit_divergence_keeps_the_fitted_model(Estimator):
+    """A partial_fit that diverges on a fitted estimator leaves its model as it was.
 
-    The error names the epoch counted over all training so far, and the estimator
-    can be fitted again from scratch afterwards.
+    The error names the epoch counted over all training so far; the earlier
+    training is not lost, and a lower lr trains on from it.
     """
     X = normal_rows(N_SAMPLES, 6)
     est = _diverging(Estimator, epoch=3, max_epochs=2).fit(X)
-    assert est.n_iter_ == 2
-    with pytest.raises(FloatingPointError, match=r"epoch 3\b.*left unfitted"):
+    before = fitted_state(est)
+    with pytest.raises(FloatingPointError, match=r"epoch 3\b.*as it was before"):
         est.partial_fit(X)
-    _assert_no_fitted_state(est)
-    # A fresh fit copies the user's encoder anew, with its counter at zero.
-    est.set_params(max_epochs=2).fit(X)
-    assert est.n_iter_ == 2
-    assert np.isfinite(est.transform(X)).all()
+    assert_same_state(fitted_state(est), before)
+    assert np.isfinite(est.score_samples(X)).all()
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -471,20 +471,21 @@ def test_divergence_through_public_api(cls):
     """A huge learning rate stops with a FloatingPointError naming the epoch."""
     X = normal_rows() * 1e6
     est = _with_huge_lr(cls)
-    with pytest.raises(FloatingPointError, match=r"diverged in epoch \d+.*unfitted"):
+    with pytest.raises(FloatingPointError, match=r"diverged in epoch \d+.*as it was"):
         est.fit(X)
     assert_unfitted(est, X)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_divergence_on_refit_leaves_unfitted(cls):
-    """A refit that diverges discards the previously fitted model."""
+def test_divergence_on_refit_keeps_the_earlier_model(cls):
+    """A refit that diverges leaves the previously fitted model in place."""
     X = normal_rows() * 1e6
     est = fast_fit(cls, X)
+    before = fitted_state(est)
     est.set_params(lr=1e12, max_epochs=5)
     with pytest.raises(FloatingPointError, match=r"epoch \d+"):
         est.fit(X)
-    assert_unfitted(est, X)
+    assert_same_state(fitted_state(est), before)
 
 
 @pytest.fixture
@@ -518,15 +519,16 @@ def test_nan_loss_raises_naming_first_epoch(cls, method, make_loss_nan):
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
-def test_nan_loss_after_fit_leaves_unfitted(cls, method, make_loss_nan):
-    """Diverging after a good fit raises and discards the old model."""
+def test_nan_loss_after_fit_keeps_the_model(cls, method, make_loss_nan):
+    """Diverging after a good fit raises and leaves the old model as it was."""
     X = normal_rows()
     est = fast_fit(cls, X)
+    before = fitted_state(est)
     make_loss_nan()
     epoch = 1 if method == "fit" else FAST["max_epochs"] + 1
     with pytest.raises(FloatingPointError, match=rf"epoch {epoch}\b"):
         getattr(est, method)(X)
-    assert_unfitted(est, X)
+    assert_same_state(fitted_state(est), before)
 
 
 def test_a_lone_last_row_joins_the_batch_before():
@@ -556,3 +558,22 @@ def test_batch_norm_trains_when_one_row_is_left_over(Estimator):
         **ONE_EPOCH,
     ).fit(X)
     assert np.isfinite(est.transform(X)).all()
+
+
+def test_generator_state_gives_back_the_same_stream():
+    """A generator rebuilt from its state continues where it was."""
+    generator = torch.Generator().manual_seed(3)
+    torch.rand(5, generator=generator)
+    state = GeneratorState.of(generator)
+    again = state.generator("cpu")
+    assert torch.equal(
+        torch.rand(5, generator=again), torch.rand(5, generator=generator)
+    )
+
+
+def test_generator_state_moved_to_another_kind_of_device_keeps_its_seed():
+    """A CUDA generator's state loaded without CUDA seeds a CPU generator alike."""
+    cuda_state = GeneratorState("cuda:0", 1234, np.zeros(16, dtype=np.uint8))
+    generator = cuda_state.generator("cpu")
+    assert generator.device == torch.device("cpu")
+    assert generator.initial_seed() == 1234

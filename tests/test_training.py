@@ -762,6 +762,43 @@ def test_ctrl_c_during_fit_propagates_and_leaves_the_estimator_unfitted(estimato
     assert result.stdout.strip() == "interrupted unfitted"
 
 
+_INTERRUPTED_PARTIAL_FIT = """
+import os, signal, sys
+import numpy as np
+from skorch.callbacks import Callback
+from skvae import {estimator}
+
+class CtrlC(Callback):
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and len(net.history) == 3:  # inside the partial_fit's epoch
+            os.kill(os.getpid(), signal.SIGINT)
+
+est = {estimator}(max_epochs=2, hidden_dims=(8,), batch_size=10, callbacks=[CtrlC()])
+X = np.random.RandomState(0).normal(size=(50, 3))
+codes = est.fit(X).transform(X)
+try:
+    est.partial_fit(X)
+except KeyboardInterrupt:
+    same = np.array_equal(est.transform(X), codes)
+    print("interrupted", est.n_iter_, "epochs", "same" if same else "changed")
+    sys.exit(130)
+print("returned after", est.n_iter_, "epochs")
+"""
+
+
+@pytest.mark.parametrize("estimator", ["VAETransformer", "AETransformer"])
+def test_ctrl_c_during_partial_fit_keeps_the_trained_model(estimator):
+    """A real SIGINT inside a later partial_fit leaves the earlier model as it was."""
+    result = subprocess.run(
+        [sys.executable, "-c", _INTERRUPTED_PARTIAL_FIT.format(estimator=estimator)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert result.stdout.strip() == "interrupted 2 epochs same"
+
+
 def test_callbacks_raising_keyboard_interrupt_still_stop_early():
     """skorch's convention holds: a callback's KeyboardInterrupt ends training."""
     est = VAETransformer(

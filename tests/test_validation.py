@@ -7,7 +7,8 @@ import scipy.sparse as sp
 import torch
 from sklearn.exceptions import NotFittedError
 
-from skvae import VAETransformer
+from skvae import AETransformer, VAETransformer
+from skvae._validation import check_memory
 from tests.conftest import (
     BINARY,
     CONV,
@@ -16,9 +17,11 @@ from tests.conftest import (
     NOT_FITTED,
     ONE_EPOCH,
     SMALL,
+    assert_same_state,
     assert_unfitted,
     assert_works,
     fast_fit,
+    fitted_state,
     grey_rows,
     images,
     low_rank_rows,
@@ -586,7 +589,7 @@ def test_invalid_custom_module_settings_raise(Estimator, params, match):
     assert not hasattr(est, "net_")
 
 
-# -- failed fits leave nothing half-fitted --------------------------------------
+# -- failed fits leave the estimator as it was ----------------------------------
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -599,25 +602,26 @@ def test_invalid_custom_module_settings_raise(Estimator, params, match):
     ],
     ids=["nan", "no-columns", "3d"],
 )
-def test_failed_refit_leaves_unfitted(cls, bad_X):
-    """A refit that fails on bad data does not leave the old model usable."""
+def test_failed_refit_keeps_the_model_as_it_was(cls, bad_X):
+    """A refit rejected for its data leaves the old model whole, not half-reset."""
     X = normal_rows()
     est = fast_fit(cls, X)
-    est.transform(X)
+    before = fitted_state(est)
     with pytest.raises(ValueError):
         est.fit(bad_X)
-    assert_unfitted(est, X)
+    assert_same_state(fitted_state(est), before)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
-def test_failed_refit_with_bad_params_leaves_unfitted(cls):
-    """A refit with an invalid parameter does not keep the old model."""
+def test_failed_refit_with_bad_params_keeps_the_model(cls):
+    """A refit with an invalid parameter leaves the old model as it was."""
     X = normal_rows()
     est = fast_fit(cls, X)
+    before = fitted_state(est)
     est.set_params(hidden_dims=(0,))
     with pytest.raises(ValueError, match="hidden_dims"):
         est.fit(X)
-    assert_unfitted(est, X)
+    assert_same_state(fitted_state(est), before)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)
@@ -650,3 +654,44 @@ def test_date_and_duration_columns_are_named(column):
     frame = pd.DataFrame({"a": np.arange(20.0), "when": column, "b": np.ones(20)})
     with pytest.raises(TypeError, match="when"):
         VAETransformer(**FAST).fit(frame)
+
+
+# -- memory --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params",
+    [{"latent_dim": 10**9}, {"hidden_dims": (10**6, 10**6)}],
+    ids=["latent_dim", "hidden_dims"],
+)
+def test_models_too_large_for_memory_are_named_before_allocating(Estimator, params):
+    """A model no machine here can train is a ValueError, not torch's allocator."""
+    est = Estimator(**{**FAST, **params})
+    with pytest.raises(ValueError, match=r"GiB of memory.*Choose a smaller"):
+        est.fit(normal_rows())
+    assert_unfitted(est, normal_rows())
+
+
+def test_autoencoder_code_covariance_too_large_is_named_before_training():
+    """latent_dim=10**5 fits in the module but not as a covariance: named first."""
+    est = AETransformer(**FAST, latent_dim=10**5)
+    with pytest.raises(ValueError, match="covariance of the codes.*latent_dim"):
+        est.fit(normal_rows())
+    assert_unfitted(est, normal_rows())
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_sample_too_large_for_memory_is_named(Estimator):
+    """sample(10**12) names the memory it would need, and the remedy."""
+    est = fast_fit(Estimator)
+    with pytest.raises(ValueError, match=r"sample\(n_samples=10+\).*several calls"):
+        est.sample(10**12)
+    assert est.sample(3).shape == (3, 3)
+
+
+def test_check_memory_passes_what_fits_and_names_what_does_not():
+    """check_memory compares with the device's whole memory."""
+    check_memory(1, "cpu", "one byte", "")
+    with pytest.raises(ValueError, match="a zettabyte needs .* Buy more"):
+        check_memory(2**70, "cpu", "a zettabyte", "Buy more.")
