@@ -57,14 +57,14 @@ def test_model_file_is_a_pickled_dict_with_a_format_marker(tmp_path):
     assert MODEL_FORMAT == "skvae-anomaly-model"
 
 
-def test_save_model_replaces_a_file_and_leaves_no_temporary(tmp_path):
+def test_save_model_replaces_a_file_and_leaves_no_temporary(detector, tmp_path):
     """An existing file is replaced, and the folder holds only the model after."""
     path = tmp_path / "model.pkl"
     path.write_text("old")
 
-    save_model("a detector", path, columns=None)
+    save_model(detector, path, columns=None)
 
-    assert load_model(path) == ("a detector", None)
+    assert load_model(path)[0].offset_ == detector.offset_
     assert [p.name for p in tmp_path.iterdir()] == ["model.pkl"]
 
 
@@ -141,13 +141,15 @@ def test_load_model_checks_the_file(name, message, tmp_path):
         load_model(tmp_path / name)
 
 
-def test_load_model_says_when_another_version_saved_it(tmp_path, capsys):
+def test_load_model_says_when_another_version_saved_it(detector, tmp_path, capsys):
     """A model saved by another skvae loads, with one line on stderr saying so."""
     path = tmp_path / "old.pkl"
-    model = {"format": MODEL_FORMAT, "version": "0.0.1", "detector": "old"}
+    model = {"format": MODEL_FORMAT, "version": "0.0.1", "detector": detector}
     path.write_bytes(pickle.dumps(model))
 
-    assert load_model(path) == ("old", None)
+    loaded, columns = load_model(path)
+    assert columns is None
+    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
 
     captured = capsys.readouterr()
     assert captured.out == ""
@@ -155,6 +157,81 @@ def test_load_model_says_when_another_version_saved_it(tmp_path, capsys):
         captured.err
         == f"{path} was saved by skvae 0.0.1; this is skvae {__version__}\n"
     )
+
+
+def _forged(detector, **changes):
+    """A model dict as save_model writes it, with ``changes`` made."""
+    return {
+        "format": MODEL_FORMAT,
+        "version": __version__,
+        "detector": detector,
+        "columns": None,
+        **changes,
+    }
+
+
+def _without_net(detector):
+    damaged = pickle.loads(pickle.dumps(detector))
+    del damaged.estimator_.net_
+    return damaged
+
+
+def _with_offset(detector, offset):
+    forged = pickle.loads(pickle.dumps(detector))
+    forged.offset_ = offset
+    return forged
+
+
+FORGED = {
+    "a-string": (lambda d: _forged("old"), "has no outlier detector"),
+    "unfitted": (
+        lambda d: _forged(AutoencoderOutlierDetector()),
+        "its detector is not fitted",
+    ),
+    "nan-threshold": (
+        lambda d: _forged(_with_offset(d, float("nan"))),
+        "threshold is not a number",
+    ),
+    "string-threshold": (
+        lambda d: _forged(_with_offset(d, "0.5")),
+        "threshold is not a number",
+    ),
+    "short-columns": (
+        lambda d: _forged(d, columns=["a"]),
+        "column names are not one per feature",
+    ),
+    "columns-a-string": (
+        lambda d: _forged(d, columns="abcd"),
+        "column names are not one per feature",
+    ),
+    "no-net": (lambda d: _forged(_without_net(d)), "scoring a test row fails"),
+}
+
+
+@pytest.mark.parametrize("case", FORGED)
+def test_forged_or_damaged_models_are_named_not_tracebacks(case, detector, tmp_path):
+    """A model file of the right format with the wrong insides is a CommandError."""
+    make, message = FORGED[case]
+    path = tmp_path / "forged.pkl"
+    path.write_bytes(pickle.dumps(make(detector)))
+
+    with pytest.raises(CommandError, match=re.escape(message)) as error:
+        load_model(path)
+
+    assert str(error.value).startswith(f"{path} holds a damaged or forged model")
+    assert len(str(error.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("fraction", [0.1, 0.5, 0.9, 0.99])
+def test_truncated_model_files_are_named(fraction, detector, tmp_path):
+    """A model file cut short (a partial copy) is a CommandError naming it."""
+    path = tmp_path / "model.pkl"
+    save_model(detector, path, columns=COLUMNS)
+    content = path.read_bytes()
+    path.write_bytes(content[: int(fraction * len(content))])
+
+    with pytest.raises(CommandError, match="is not a model saved by|damaged"):
+        load_model(path)
 
 
 def test_trust_warning_says_model_files_are_pickles():
