@@ -27,7 +27,7 @@ from skorch.helper import predefined_split
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data import TensorDataset
 
-from ._net import DrawnRows, QuietPrintLog, StopOnNonFiniteLoss, TensorBatches
+from ._net import DrawnRows, QuietPrintLog, StopOnDivergence, TensorBatches
 from ._validation import check_memory
 from .nn import ConvDecoder, ConvEncoder
 from .nn.init import build_seeded
@@ -224,7 +224,7 @@ def make_callbacks(
     their ``on_train_end`` sees the restored best weights.
     """
     names = [f"{stage}_{part}" for stage in ("train", "valid") for part in loss_parts]
-    made = [("stop_on_non_finite_loss", StopOnNonFiniteLoss())]
+    made = [("stop_on_divergence", StopOnDivergence())]
     made += [
         (name, PassthroughScoring(name, on_train=name.startswith("train")))
         for name in names

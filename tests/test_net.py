@@ -412,6 +412,35 @@ def test_huge_learning_rate_diverges(Estimator):
     _assert_no_fitted_state(est)
 
 
+def test_a_finite_loss_that_explodes_is_divergence():
+    """Losses that turn finite but absurd in epoch 2 end in the named error.
+
+    (A VAE's variance head overflows to NaN on the same features.)
+    """
+    est = _diverging(AETransformer, epoch=2, value=1e8, max_epochs=4)
+    with pytest.raises(FloatingPointError, match=r"epoch 2\b: the training loss rose"):
+        est.fit(normal_rows(N_SAMPLES, 6))
+    _assert_no_fitted_state(est)
+
+
+@pytest.mark.parametrize(
+    ("Estimator", "lr"), [(AETransformer, 10), (VAETransformer, 0.3)]
+)
+def test_a_large_lr_on_a_table_is_divergence_not_absurd_scores(Estimator, lr):
+    """lr=10 took an AE from 8.5 to 1e25 nats per row, all finite: now an error."""
+    est = Estimator(lr=lr, max_epochs=3, random_state=0)
+    with pytest.raises(FloatingPointError, match="rose from .* nats per row"):
+        est.fit(normal_rows(200, 6))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_loss_that_rises_and_recovers_is_not_divergence(Estimator):
+    """A loss up a hundredfold in an epoch trains on: far below the bound."""
+    est = _diverging(Estimator, epoch=2, value=30.0, max_epochs=3)
+    est.fit(normal_rows(N_SAMPLES, 6))
+    assert est.n_iter_ == 3
+
+
 @pytest.mark.parametrize("lr", [1e38, 1e300])
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_learning_rates_beyond_float32_give_the_divergence_error(Estimator, lr):
