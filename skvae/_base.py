@@ -108,6 +108,26 @@ class _BaseAutoencoder(
 
     # -- fitting ----------------------------------------------------------------
 
+    def set_params(self, **params):
+        """Set the parameters of this estimator: all of them, or none.
+
+        scikit-learn's ``set_params`` sets each in turn, so a refused name left
+        the ones before it set; here a refused call changes nothing. Values are
+        checked when they are used (``fit``, ``partial_fit``, inference).
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, by name.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        with unchanged_on_failure(self):
+            return super().set_params(**params)
+
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Fit the autoencoder to ``X``.

@@ -1,13 +1,15 @@
 """Inference over chunks of rows, with bounded memory and chunk-free results."""
 
 import copy
+import math
 
 import numpy as np
 import torch
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._validation import from_torch, torch_can_view
+from ._sklearn import validate_parameter_constraints
+from ._validation import check_memory, from_torch, torch_can_view
 
 # Inference runs in chunks of at least batch_size rows, otherwise of up to this many
 # rows and values of the widest input or output: large enough that the per-chunk
@@ -41,7 +43,14 @@ def map_chunks(module, A, fn, *, rows, device, keys=None):
             result = fn(module, chunk, None if keys is None else keys[span])
             result = result.cpu().numpy()
             if out is None:
-                out = np.empty((len(A), *result.shape[1:]), dtype=result.dtype)
+                shape = (len(A), *result.shape[1:])
+                check_memory(
+                    math.prod(shape) * result.itemsize,
+                    "cpu",
+                    f"An output of shape {shape}",
+                    "Pass fewer rows at a time.",
+                )
+                out = np.empty(shape, dtype=result.dtype)
             out[span] = result
     return out
 
@@ -65,6 +74,9 @@ class ChunkedInference(TransformerMixin):
     ``_score_keys``).
     """
 
+    # The parameters inference reads: set_params may have changed them since fit.
+    _inference_params = ("batch_size",)
+
     @property
     def _n_features_out(self):
         return self.module_.latent_dim
@@ -75,7 +87,16 @@ class ChunkedInference(TransformerMixin):
         return max(self.batch_size, min(INFERENCE_ROWS, budget))
 
     def _map_batches(self, A, fn, keys=None):
-        """``fn(module, chunk_tensor, chunk_keys)`` over chunks of ``A``, stacked."""
+        """``fn(module, chunk_tensor, chunk_keys)`` over chunks of ``A``, stacked.
+
+        Every inference passes here, so the parameters it reads are checked here.
+        """
+        names = self._inference_params
+        validate_parameter_constraints(
+            {name: self._parameter_constraints[name] for name in names},
+            {name: getattr(self, name) for name in names},
+            caller_name=type(self).__name__,
+        )
         rows = self._inference_rows(A.shape[1])
         return map_chunks(
             self.module_, A, fn, rows=rows, device=self.device_, keys=keys

@@ -147,6 +147,26 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.scale_errors = scale_errors
         self.random_state = random_state
 
+    def set_params(self, **params):
+        """Set the parameters of this detector: all of them, or none.
+
+        scikit-learn's ``set_params`` sets each in turn, so a refused name left
+        the ones before it set; here a refused call changes nothing.
+
+        Parameters
+        ----------
+        **params : dict
+            Detector parameters, by name; ``estimator__name`` reaches the
+            wrapped estimator's.
+
+        Returns
+        -------
+        self : object
+            The detector.
+        """
+        with unchanged_on_failure(self):
+            return super().set_params(**params)
+
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
         """Fit the estimator to ``X`` and set the outlier threshold.

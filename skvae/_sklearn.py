@@ -1,9 +1,21 @@
 """The one place that imports scikit-learn's private API."""
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
 
-__all__ = ["HasMethods", "Interval", "StrOptions", "_fit_context", "_set_random_states"]
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "StrOptions",
+    "_fit_context",
+    "_set_random_states",
+    "validate_parameter_constraints",
+]
 
 
 def _set_random_states(estimator, random_state=None):

@@ -300,6 +300,7 @@ class VAETransformer(_BaseAutoencoder):
 
     _module_class = VAE
     _net_class = VAENet
+    _inference_params = ("batch_size", "n_importance_samples")
 
     def _loss_params(self):
         return {

@@ -130,7 +130,10 @@ def fitted_state(est):
     the codes of fixed rows."""
     weights = {k: v.detach().cpu().clone() for k, v in est.module_.state_dict().items()}
     fitted = sorted(k for k in vars(est) if k.endswith("_"))
-    codes = est.transform(normal_rows(n_features=est.n_features_in_))
+    # Through the module: inference refuses parameters set (and rejected) since.
+    rows = torch.as_tensor(normal_rows(n_features=est.n_features_in_))
+    with torch.no_grad():
+        codes = est.module_.eval().code(rows.to(est.module_.dtype)).numpy()
     return weights, len(est.history_), fitted, codes
 
 

@@ -7,6 +7,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.exceptions import NotFittedError
 
+import skvae._validation
 from skvae import AETransformer, VAETransformer
 from skvae._validation import check_memory
 from tests.conftest import (
@@ -695,3 +696,16 @@ def test_check_memory_passes_what_fits_and_names_what_does_not():
     check_memory(1, "cpu", "one byte", "")
     with pytest.raises(ValueError, match="a zettabyte needs .* Buy more"):
         check_memory(2**70, "cpu", "a zettabyte", "Buy more.")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_inference_output_beyond_memory_is_named_before_allocating(
+    Estimator, monkeypatch
+):
+    """An output larger than memory is refused after one chunk, not by numpy."""
+    est = fast_fit(Estimator, latent_dim=64)
+    monkeypatch.setattr(skvae._validation, "memory_bytes", lambda device: 2**20)
+    rows = normal_rows(5000)  # 5000 x 64 float64 codes: 2.4 MiB
+    with pytest.raises(ValueError, match=r"output of shape \(5000, 64\).*fewer rows"):
+        est.transform(rows)
+    assert est.transform(rows[:100]).shape == (100, 64)

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int
+from .._validation import check_int, check_memory
 from ._common import _as_row, _store_axes
 from ._images import (
     _axes_and_tile_style,
@@ -127,6 +127,12 @@ class InterpolationDisplay:
         ends = estimator.transform(
             np.concatenate([_as_row(x_start, "x_start"), _as_row(x_end, "x_end")])
         ).astype(np.float64)
+        check_memory(
+            8 * 2 * n_steps * ends.shape[1],
+            "cpu",
+            f"A path of {n_steps} codes",
+            "Choose a smaller n_steps.",
+        )
         t = np.linspace(0.0, 1.0, n_steps)[:, None]
         latent_path = (1 - t) * ends[0] + t * ends[1]
         decoded = estimator.inverse_transform(latent_path)

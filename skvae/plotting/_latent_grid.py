@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int
+from .._validation import check_int, check_memory
 from ._common import _check_dims, _latent_dim, _store_axes
 from ._images import (
     _axes_and_tile_style,
@@ -164,6 +164,12 @@ class LatentGridDisplay:
             scale = np.sqrt(np.diag(estimator.latent_covariance_))
         else:
             centre, scale = np.zeros(latent_dim), np.ones(latent_dim)
+        check_memory(
+            8 * n_per_side**2 * latent_dim,
+            "cpu",
+            f"A grid of {n_per_side} x {n_per_side} codes",
+            "Choose a smaller n_per_side.",
+        )
         ppf = norm.ppf(np.linspace(q0, q1, n_per_side))
         grid_values = centre[list(dims), None] + scale[list(dims), None] * ppf
         latent = np.tile(centre, (n_per_side**2, 1))

@@ -74,6 +74,13 @@ def test_bad_n_steps_raises(fitted, n_steps):
         InterpolationDisplay.from_estimator(estimator, X[0], X[1], n_steps=n_steps)
 
 
+def test_a_path_beyond_memory_is_named(fitted):
+    """n_steps=10**12 names the memory the path would need, before numpy does."""
+    estimator, X, _, _ = fitted(VAETransformer, "table")
+    with pytest.raises(ValueError, match="path of 1000000000000 codes.*n_steps"):
+        InterpolationDisplay.from_estimator(estimator, X[0], X[1], n_steps=10**12)
+
+
 def test_several_rows_raise(fitted):
     """x_start must be a single row."""
     estimator, X, _, _ = fitted(VAETransformer, "table")

@@ -117,6 +117,7 @@ def test_one_latent_dimension_raises(fitted):
         ({"quantile_range": (0.0, 0.5)}, "0 < q0 < q1 < 1"),
         ({"quantile_range": (0.9, 0.1)}, "0 < q0 < q1 < 1"),
         ({"n_per_side": 0}, "n_per_side must be an integer >= 1"),
+        ({"n_per_side": 10**7}, "grid of 10000000 x 10000000 codes.*smaller"),
         ({"image_shape": (1, 8, 9)}, "72 values.*64 features"),
     ],
 )
