@@ -14,6 +14,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 from torch import nn
 
 from skvae import VAETransformer, _inference
@@ -545,6 +546,36 @@ def test_rejected_partial_fit_leaves_the_model_as_it_was(Estimator, params, name
     est.set_params(**{key: Estimator(**FAST).get_params()[key] for key in params})
     est.partial_fit(X)
     assert len(est.history_) == before[1] + 1
+
+
+_FAIL_NEXT_BATCH = []
+
+
+class _FailsWhenAsked(Callback):
+    """Raises in the next training batch's end while _FAIL_NEXT_BATCH holds a value."""
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training and _FAIL_NEXT_BATCH:
+            _FAIL_NEXT_BATCH.clear()
+            raise RuntimeError("a callback failed")
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_partial_fit_failing_midway_is_undone_exactly(Estimator):
+    """A call that fails after some steps leaves nothing behind: training on
+    afterwards gives bit for bit the model that never saw the failed call (weights,
+    optimiser state, history and random streams are all put back)."""
+    X = normal_rows(40, 3)
+    params = {**FAST, "batch_size": 10, "callbacks": [_FailsWhenAsked()]}
+    failed = Estimator(**params).fit(X)
+    clean = Estimator(**params).fit(X)
+    _FAIL_NEXT_BATCH.append(True)
+    with pytest.raises(RuntimeError, match="a callback failed"):
+        failed.partial_fit(X)
+    for est in (failed, clean):
+        est.partial_fit(X)
+    assert_same_state(fitted_state(failed), fitted_state(clean))
+    assert_array_equal(failed.score_samples(X), clean.score_samples(X))
 
 
 def test_beta_below_zero_is_rejected_by_partial_fit_after_fit():
