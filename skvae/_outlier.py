@@ -11,8 +11,9 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import unchanged_on_failure
-from ._sklearn import HasMethods, Interval, StrOptions, _fit_context, _set_random_states
+from ._sklearn import HasMethods, StrOptions, _fit_context, _set_random_states
 from ._vae import VAETransformer
+from ._validation import Number
 
 # Epochs of the default VAE. Anomaly ranking gets worse as training goes on: the
 # network learns the rare rows it is fitted on (on the shared ADBench sets, the -ELBO
@@ -125,7 +126,7 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         "estimator": [HasMethods(["fit", "transform"]), None],
         "contamination": [
             StrOptions({"auto"}),
-            Interval(Real, 0, 0.5, closed="right"),
+            Number(Real, 0, 0.5, closed="right"),
         ],
         "score_by": [StrOptions({"auto", "likelihood", "reconstruction"})],
         "scale_errors": ["boolean"],

@@ -12,8 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import _BaseAutoencoder
 from ._net import VAENet
 from ._noise import keyed_normal_noise, row_keys
-from ._sklearn import Interval
-from ._validation import Count
+from ._validation import Count, Number
 from .nn import VAE, elbo, gaussian_kl_per_dim, streamed_importance_weighted_bound
 
 # Seed of the row-keyed noise behind score_samples: fixed, so scores are deterministic.
@@ -239,9 +238,9 @@ class VAETransformer(_BaseAutoencoder):
 
     _parameter_constraints: dict = {
         **_BaseAutoencoder._parameter_constraints,
-        "beta": [Interval(Real, 0, None, closed="left")],
+        "beta": [Number(Real, 0, None, closed="left")],
         "kl_warmup_epochs": [Count(0)],
-        "free_bits": [Interval(Real, 0, None, closed="left")],
+        "free_bits": [Number(Real, 0, None, closed="left")],
         "n_importance_samples": [Count(1)],
     }
 

@@ -17,18 +17,23 @@ from torch import nn
 from ._sklearn import Interval, StrOptions
 
 
-class Count(Interval):
-    """An integer interval that, unlike scikit-learn's, refuses bools.
+class Number(Interval):
+    """scikit-learn's ``Interval``, minus bools: ``True`` is an ``Integral`` and a
+    ``Real``, but never a count, a rate or a fraction.
 
-    ``latent_dim=True`` passed scikit-learn's ``Interval(Integral, 1, ...)`` (a bool
-    is an Integral) and then crashed inside torch.
+    ``latent_dim=True`` passed scikit-learn's ``Interval(Integral, 1, ...)`` and
+    then crashed inside torch; ``lr=True`` trained at a rate of 1.
     """
-
-    def __init__(self, minimum):
-        super().__init__(Integral, minimum, None, closed="left")
 
     def is_satisfied_by(self, val):
         return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
+class Count(Number):
+    """Integers from ``minimum`` up, bools refused."""
+
+    def __init__(self, minimum):
+        super().__init__(Integral, minimum, None, closed="left")
 
 
 # The parameters both autoencoders share, for scikit-learn's validate_params.
@@ -46,12 +51,12 @@ AUTOENCODER_CONSTRAINTS = {
         StrOptions({"auto"}),
     ],
     "batch_size": [Count(1)],
-    "lr": [Interval(Real, 0, None, closed="neither")],
+    "lr": [Number(Real, 0, None, closed="neither")],
     "lr_schedule": [StrOptions({"cosine", "plateau"}), None],
     "early_stopping": ["boolean"],
-    "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
+    "validation_fraction": [Number(Real, 0, 1, closed="neither"), None],
     "n_iter_no_change": [Count(1)],
-    "tol": [Interval(Real, 0, None, closed="left")],
+    "tol": [Number(Real, 0, None, closed="left")],
     "callbacks": [list, tuple, None],
     "device": [str, torch.device],
     "random_state": ["random_state"],

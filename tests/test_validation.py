@@ -8,7 +8,7 @@ import torch
 from sklearn.exceptions import NotFittedError
 
 import skvae._validation
-from skvae import AETransformer, VAETransformer
+from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
 from skvae._validation import check_memory
 from tests.conftest import (
     BINARY,
@@ -709,3 +709,23 @@ def test_inference_output_beyond_memory_is_named_before_allocating(
     with pytest.raises(ValueError, match=r"output of shape \(5000, 64\).*fewer rows"):
         est.transform(rows)
     assert est.transform(rows[:100]).shape == (100, 64)
+
+
+@pytest.mark.parametrize("value", [True, False])
+@pytest.mark.parametrize(
+    ("Estimator", "name"),
+    [
+        (VAETransformer, "lr"),
+        (VAETransformer, "tol"),
+        (VAETransformer, "validation_fraction"),
+        (VAETransformer, "beta"),
+        (VAETransformer, "free_bits"),
+        (AETransformer, "lr"),
+        (AutoencoderOutlierDetector, "contamination"),
+    ],
+)
+def test_bools_are_not_rates_or_fractions(Estimator, name, value):
+    """lr=True trained at a rate of 1; now every numeric parameter refuses bools."""
+    est = Estimator(**({} if Estimator is AutoencoderOutlierDetector else FAST))
+    with pytest.raises(ValueError, match=f"'{name}' parameter.*Got {value} instead"):
+        est.set_params(**{name: value}).fit(normal_rows())
