@@ -20,6 +20,36 @@ from ._validation import check_memory, from_torch, torch_can_view
 INFERENCE_ROWS, INFERENCE_VALUES = 4096, 2**20
 
 
+class NonFiniteOutputError(ValueError):
+    """Finite rows on which the network overflows: their outputs are not finite.
+
+    ``rows`` are their indices and ``output`` the whole output, with NaN or
+    infinite values in those rows, for callers that score such rows (as -inf)
+    rather than refuse them.
+    """
+
+    def __init__(self, message, rows, output):
+        super().__init__(message)
+        self.rows = rows
+        self.output = output
+
+
+def check_finite_output(output, what):
+    """``output``, or a :class:`NonFiniteOutputError` naming its non-finite rows."""
+    bad = ~np.isfinite(output).all(axis=1)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+        raise NonFiniteOutputError(
+            f"{len(rows)} of {len(output)} rows (at {shown}) lie so far from the "
+            f"training data that the network overflows on them: their {what} are "
+            "not finite. score_samples scores such rows -inf.",
+            rows,
+            output,
+        )
+    return output
+
+
 def map_chunks(module, A, fn, *, rows, device, keys=None):
     """Stack ``fn(module, chunk_tensor, chunk_keys)`` over chunks of ``rows`` of ``A``.
 
@@ -116,7 +146,7 @@ class ChunkedInference(TransformerMixin):
             Latent codes, in ``X``'s float precision.
         """
         check_is_fitted(self)
-        return self._encode_rows(self._validate_X(X))
+        return check_finite_output(self._encode_rows(self._validate_X(X)), "codes")
 
     def _encode_rows(self, X):
         """Latent codes of validated rows, computed in batches."""
@@ -143,7 +173,8 @@ class ChunkedInference(TransformerMixin):
                 f"Z has {Z.shape[1]} columns, but {type(self).__name__} was fitted "
                 f"with latent_dim={latent_dim}."
             )
-        return self._map_batches(Z, lambda module, z, _: module.decode_mean(z))
+        decoded = self._map_batches(Z, lambda module, z, _: module.decode_mean(z))
+        return check_finite_output(decoded, "decoded rows")
 
     def score_samples(self, X):
         """Log-likelihood estimate of each row, in nats (higher is more typical).

@@ -8,9 +8,11 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._base import unchanged_on_failure
+from ._inference import NonFiniteOutputError
 from ._sklearn import HasMethods, StrOptions, _fit_context, _set_random_states
 from ._vae import VAETransformer
 from ._validation import Number
@@ -22,6 +24,24 @@ from ._validation import Number
 _DEFAULT_EPOCHS = 10
 # Tukey's fence: "auto" flags rows scoring below Q1 - 1.5 * IQR of the training scores.
 _FENCE = 1.5
+
+
+def _mapped_without_overflow(method, A):
+    """``method`` applied to the rows of ``A`` it maps to finite values, and the
+    mask of those rows.
+
+    skvae's networks refuse rows they overflow on (``NonFiniteOutputError``);
+    the others are mapped again without them. Other transformers' non-finite
+    output rows are dropped.
+    """
+    try:
+        out = method(A)
+    except NonFiniteOutputError as exc:
+        ok = np.ones(len(exc.output), dtype=bool)
+        ok[exc.rows] = False
+        return (method(_safe_indexing(A, ok)) if ok.any() else None), ok
+    ok = np.isfinite(out).all(axis=1)
+    return out[ok], ok
 
 
 class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
@@ -198,11 +218,22 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.score_by_ = score
         if hasattr(estimator, "inverse_transform"):
             errors = self._squared_errors(X)
-            scale = errors.mean(axis=0)
+            # Rows the model overflows on have infinite errors: the typical
+            # error is that of the others.
+            errors = errors[np.isfinite(errors).all(axis=1)]
+            scale = errors.mean(axis=0) if len(errors) else np.ones(errors.shape[1])
             self.error_scale_ = np.where(scale > 0, scale, 1.0)
         else:
             self.error_scale_ = None
         scores = self.score_samples(X)
+        # Rows scoring -inf are outliers whatever the threshold, which is set on
+        # the others: a percentile or fence through -inf would be -inf or NaN.
+        scores = scores[np.isfinite(scores)]
+        if not len(scores):
+            raise ValueError(
+                "Every training row scores -inf: the model overflows on all of "
+                "them. Standardise X (e.g. StandardScaler) before fitting."
+            )
         if self.contamination == "auto":
             q1, q3 = np.percentile(scores, [25, 75])
             self.offset_ = float(q1 - _FENCE * (q3 - q1))
@@ -243,10 +274,19 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         return self.estimator_.feature_names_in_
 
     def _squared_errors(self, X):
-        """Per-feature squared reconstruction errors, in the units of ``X``."""
-        reconstructed = self.estimator_.inverse_transform(self.estimator_.transform(X))
+        """Per-feature squared reconstruction errors, in the units of ``X``;
+        infinite in rows so far out that the model overflows on them."""
+        codes, encoded = _mapped_without_overflow(self.estimator_.transform, X)
         X = check_array(X, dtype=[np.float64, np.float32])
-        return (X - reconstructed) ** 2
+        reconstructed = np.full(X.shape, np.nan, dtype=X.dtype)
+        if encoded.any():
+            decode = self.estimator_.inverse_transform
+            decoded, ok = _mapped_without_overflow(decode, codes)
+            reconstructed[np.flatnonzero(encoded)[ok]] = decoded
+        with np.errstate(over="ignore", invalid="ignore"):
+            errors = (X - reconstructed) ** 2
+        errors[np.isnan(errors)] = np.inf
+        return errors
 
     def reconstruction_error(self, X):
         """Squared reconstruction error of each feature of each row.

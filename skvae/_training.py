@@ -149,7 +149,8 @@ def rows_dtype(X, scale):
         return torch.float32
     span = np.abs(X).max(axis=0)
     low, high = np.finfo(np.float32).tiny * 2**24, np.finfo(np.float32).max / 2
-    exact = (span <= _FLOAT32_SPAN * scale) & (span < high) & (scale > low)
+    with np.errstate(over="ignore"):  # a scale near float64's top: not exact
+        exact = (span <= _FLOAT32_SPAN * scale) & (span < high) & (scale > low)
     return torch.float32 if exact.all() else torch.float64
 
 

@@ -602,3 +602,32 @@ def test_fitted_bernoulli_model_checks_its_support_whatever_likelihood_says():
     est.set_params(likelihood="gaussian")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         est.score_samples(X + 1.0)
+
+
+class _Exp(nn.Module):
+    def forward(self, x):
+        return x.exp()
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_rows_the_encoder_overflows_on_are_named(Estimator):
+    """transform never returns NaN for finite input: rows so far out that the
+    network overflows are named in a ValueError that carries them."""
+    # exp overflows on standardised values beyond about 89 in float32.
+    encoder = nn.Sequential(_Exp(), nn.Linear(3, 8))
+    est = Estimator(**ONE_EPOCH, encoder=encoder, decoder=nn.Linear(2, 3))
+    est.fit(normal_rows(40, 3))
+    rows = np.array([[0.5, 0.5, 0.5], [1e3, 1e3, 1e3]], dtype=np.float32)
+    with pytest.raises(ValueError, match=r"1 of 2 rows \(at 1\).*codes are not") as e:
+        est.transform(rows)
+    assert_array_equal(e.value.rows, [1])
+    assert_allclose(e.value.output[0], est.transform(rows[:1])[0], rtol=1e-5)
+
+
+def test_non_finite_outputs_are_named_by_row():
+    """check_finite_output names the first five bad rows and counts them all."""
+    output = np.zeros((9, 2))
+    output[[1, 3, 4, 5, 6, 8], 0] = [np.nan, np.inf, -np.inf, np.nan, np.nan, np.inf]
+    with pytest.raises(ValueError, match=r"6 of 9 rows \(at 1, 3, 4, 5, 6, \.\.\.\)"):
+        _inference.check_finite_output(output, "decoded rows")
+    assert _inference.check_finite_output(output[[0, 2]], "codes") is not None

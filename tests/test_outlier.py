@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
-from tests.conftest import FAST
+from tests.conftest import ESTIMATORS, FAST
 
 UNSEEDED = {**FAST, "random_state": None}
 
@@ -504,3 +504,56 @@ def test_rows_far_out_score_lowest_and_are_outliers(Estimator, dtype):
         X
     )
     assert (detector.predict(far) == -1).all()
+
+
+@pytest.mark.parametrize("score_by", ["likelihood", "reconstruction"])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_rows_the_model_overflows_on_score_minus_inf_either_way(Estimator, score_by):
+    """A finite row at 1e308 scores -inf by likelihood and by reconstruction, and
+    is flagged; it used to stop reconstruction scoring with "Z contains NaN"."""
+    X = np.random.RandomState(0).uniform(size=(40, 3))
+    detector = AutoencoderOutlierDetector(
+        Estimator(**FAST), score_by=score_by, random_state=0
+    ).fit(X)
+    rows = np.array([[1e308, -1e308, 1e308], [0.5, 0.5, 0.5]])
+    scores = detector.score_samples(rows)
+    assert scores[0] == -np.inf
+    assert np.isfinite(scores[1])
+    assert detector.predict(rows)[0] == -1
+
+
+class _UnderflowsFarOut(_Centerer):
+    """A model whose likelihood underflows to -inf beyond 10 from the median."""
+
+    def fit(self, X, y=None):
+        self.mean_ = np.median(np.asarray(X), axis=0)
+        return self
+
+    def score_samples(self, X):
+        distance = np.abs(self.transform(X)).max(axis=1)
+        return np.where(distance > 10, -np.inf, -distance)
+
+
+@pytest.mark.parametrize("contamination", ["auto", 0.1])
+def test_training_rows_scoring_minus_inf_leave_a_finite_threshold(contamination):
+    """offset_ is set on the finite scores: with a quarter of the training rows at
+    -inf it was NaN (the fence) or -inf (the percentile), and none was flagged."""
+    X = np.random.RandomState(0).uniform(size=(40, 3))
+    X[:10] = 1e6
+    detector = AutoencoderOutlierDetector(
+        _UnderflowsFarOut(), contamination=contamination, score_by="likelihood"
+    ).fit(X)
+    assert np.isfinite(detector.offset_)
+    assert (detector.predict(X[:10]) == -1).all()
+
+
+def test_training_rows_all_minus_inf_are_a_clear_error():
+    """When every training row overflows, fit says so instead of a NaN threshold."""
+    X = np.random.RandomState(0).uniform(size=(40, 3))
+    X[0] = [1e308, -1e308, 1e308]
+    detector = AutoencoderOutlierDetector(
+        VAETransformer(**FAST), score_by="reconstruction", random_state=0
+    )
+    with pytest.raises(ValueError, match="Every training row scores -inf"):
+        detector.fit(X)
+    assert not hasattr(detector, "offset_")
