@@ -11,7 +11,7 @@ import time
 import numpy as np
 
 from ._ae import AETransformer
-from ._commands import CommandError, check_not_input
+from ._commands import CommandError, check_not_input, check_output
 from ._model_store import check_destination, load_model, save_model
 from ._outlier import _DEFAULT_EPOCHS, AutoencoderOutlierDetector
 from ._tables import read_table, write_scores
@@ -84,6 +84,7 @@ def run_score(*, model, data, output, header):
     ``output`` None writes the CSV to stdout and the summary to stderr.
     """
     if output is not None:
+        check_output(output)
         check_not_input(output, model, data)
     detector, train_columns = load_model(model)
     X, columns = read_table(data, header)

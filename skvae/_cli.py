@@ -4,6 +4,7 @@ Parsing only; each command's work is in its own module (``_demo``, ``_anomaly``)
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -216,10 +217,15 @@ def main(argv=None):
     handler = options.pop("handler")
     for name in ("command", "action"):
         options.pop(name, None)
+    if sys.stdout is None:  # started with stdout closed: nobody reads it
+        sys.stdout = open(os.devnull, "w")
     try:
         handler(**options)
     except CommandError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # writing to standard output: a full disk, say
+        print(f"{PROG}: error: {exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._ae import AETransformer
-from ._commands import CommandError
+from ._commands import CommandError, path_errors
 from ._vae import VAETransformer
 from .callbacks import RecordReconstructions
 from .datasets import fetch_mnist
@@ -147,8 +147,9 @@ def run_demo(*, dataset, data_home, output_dir, max_epochs, random_state):
 
 
 def _prepare_output_dir(path):
-    if path.exists() and not path.is_dir():
-        raise CommandError(f"output folder '{path}' exists and is not a folder")
+    with path_errors(path):
+        if path.exists() and not path.is_dir():
+            raise CommandError(f"output folder '{path}' exists and is not a folder")
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

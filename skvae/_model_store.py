@@ -1,15 +1,18 @@
 """The ``skvae anomaly`` model file: a fitted detector and its column names, pickled."""
 
+import contextlib
 import math
 import os
 import pickle
 import sys
+import tempfile
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 
 from . import __version__
-from ._commands import CommandError, check_file
+from ._commands import CommandError, check_file, check_output, path_errors
 from ._outlier import AutoencoderOutlierDetector
 
 MODEL_FORMAT = "skvae-anomaly-model"
@@ -21,12 +24,7 @@ TRUST_WARNING = (
 
 def check_destination(path):
     """Fail before a long fit when the model could not be written afterwards."""
-    if path.is_dir():
-        raise CommandError(f"cannot write model to {path}: it is a folder")
-    if not path.parent.is_dir():
-        raise CommandError(
-            f"cannot write model to {path}: {path.parent} is not a folder"
-        )
+    check_output(path, "model to ")
 
 
 def save_model(detector, path, *, columns):
@@ -37,24 +35,34 @@ def save_model(detector, path, *, columns):
         "detector": detector,
         "columns": columns,
     }
-    # Beside the target, so the rename stays on one file system and is atomic.
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Beside the target, so the rename stays on one file system and is atomic;
+    # a short name of its own, as the target's name may be near the limit.
+    with path_errors(path):
+        handle, temporary = tempfile.mkstemp(
+            dir=path.parent, prefix=".skvae-", suffix=".tmp"
+        )
     try:
-        with open(temporary, "wb") as file:
+        with os.fdopen(handle, "wb") as file:
             pickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise CommandError(
-            f"cannot write model to {path}: {exc.strerror or exc}"
-        ) from None
+    except BaseException as exc:  # Ctrl-C too: no temporary is left behind
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise CommandError(
+                f"cannot write model to {path}: {exc.strerror or exc}"
+            ) from None
+        raise
 
 
 def load_model(path):
     """The fitted detector and training column names (or None) saved at ``path``."""
     check_file(path)
     try:
-        with open(path, "rb") as file:
+        # torch warns about the pickle protocol of a damaged file's tensors; the
+        # one line the user gets says the file is damaged.
+        with open(path, "rb") as file, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             model = pickle.load(file)
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
@@ -63,14 +71,14 @@ def load_model(path):
         model = None
     if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
         raise CommandError(f"{path} is not a model saved by 'skvae anomaly fit'")
+    detector, columns = model.get("detector"), model.get("columns")
+    check_model(path, detector, columns)
     if model.get("version") != __version__:
         print(
             f"{path} was saved by skvae {model.get('version')}; this is skvae "
             f"{__version__}",
             file=sys.stderr,
         )
-    detector, columns = model.get("detector"), model.get("columns")
-    check_model(path, detector, columns)
     return detector, columns
 
 
@@ -92,7 +100,8 @@ def check_model(path, detector, columns):
         isinstance(n_features, Integral)
         and n_features >= 1
         and isinstance(offset, Real)
-        and not math.isnan(offset)
+        and not isinstance(offset, bool)
+        and math.isfinite(offset)
     )
     if not valid:
         raise CommandError(f"{damaged}: its width or threshold is not a number")
@@ -103,12 +112,15 @@ def check_model(path, detector, columns):
     )
     if not names:
         raise CommandError(f"{damaged}: its column names are not one per feature")
+    # A typical row, the training mean where the model has one, must score: NaN
+    # weights make every row score -inf.
+    mean = getattr(detector.estimator_, "input_mean_", np.zeros(n_features))
     try:
-        scores = detector.score_samples(np.zeros((1, n_features)))
+        scores = detector.score_samples(np.reshape(mean, (1, n_features)))
     # Whatever a damaged model raises, the user is told the file is at fault.
     except Exception as exc:
         raise CommandError(
             f"{damaged}: scoring a test row fails ({type(exc).__name__})"
         ) from None
-    if np.shape(scores) != (1,):
-        raise CommandError(f"{damaged}: it does not give one score per row")
+    if np.shape(scores) != (1,) or not np.isfinite(scores).all():
+        raise CommandError(f"{damaged}: a typical row does not get a finite score")

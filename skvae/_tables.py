@@ -24,7 +24,8 @@ def read_table(path, header="auto"):
 def _read_npy(path):
     try:
         X = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, EOFError) as exc:
+    # MemoryError: a header that claims more values than memory holds.
+    except (OSError, ValueError, EOFError, MemoryError) as exc:
         raise CommandError(f"{path} is not a readable .npy file: {exc}") from None
     if not isinstance(X, np.ndarray):  # an .npz archive under an .npy name
         raise CommandError(f"{path} is not a .npy file holding one array")

@@ -29,16 +29,27 @@ class Number(Interval):
         return not isinstance(val, bool) and super().is_satisfied_by(val)
 
 
-class Count(Number):
-    """Integers from ``minimum`` up, bools refused."""
+# The largest count torch takes: max_epochs=10**31 overflowed inside it.
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
-    def __init__(self, minimum):
-        super().__init__(Integral, minimum, None, closed="left")
+
+class Count(Number):
+    """Integers from ``minimum`` to ``maximum`` (by default what a 64-bit integer
+    holds), bools refused."""
+
+    def __init__(self, minimum, maximum=_INT64_MAX):
+        super().__init__(Integral, minimum, maximum, closed="both")
+
+
+# The widest layer or code: two layers 2**31 wide overflowed torch's 64-bit
+# storage sizes before any memory check could name them, and no machine holds a
+# layer of 2**24 inputs and outputs (a petabyte of float32 weights).
+MAX_WIDTH = 2**24
 
 
 # The parameters both autoencoders share, for scikit-learn's validate_params.
 AUTOENCODER_CONSTRAINTS = {
-    "latent_dim": [Count(1)],
+    "latent_dim": [Count(1, MAX_WIDTH)],
     "hidden_dims": [tuple, list, StrOptions({"auto"})],
     "architecture": [StrOptions({"mlp", "conv"})],
     "image_shape": [tuple, list, None],
@@ -110,9 +121,12 @@ def check_networks(
     *, architecture, hidden_dims, image_shape, encoder, decoder, n_features
 ):
     """Check that the network parameters agree with each other and with X."""
-    if hidden_dims != "auto" and not all(_is_int(d) for d in hidden_dims):
+    if hidden_dims != "auto" and not all(
+        _is_int(d) and d <= MAX_WIDTH for d in hidden_dims
+    ):
         raise ValueError(
-            f"hidden_dims must be a tuple of positive integers, got {hidden_dims!r}."
+            "hidden_dims must be a tuple of positive integers up to "
+            f"{MAX_WIDTH:,}, got {hidden_dims!r}."
         )
     if image_shape is not None:
         check_image_shape(image_shape, n_features)

@@ -245,3 +245,21 @@ def test_ctrl_c_during_anomaly_fit_exits_130_and_writes_nothing(tmp_path):
     assert result.returncode == 130, result.stdout + result.stderr
     assert "interrupted" in result.stderr
     assert not model.exists()
+
+
+def test_an_unwritable_stdout_is_one_line_and_status_1(monkeypatch, capsys):
+    """A full disk behind stdout (OSError) is reported in one line, status 1."""
+    error = OSError(28, "No space left on device")
+    monkeypatch.setattr(_cli, "run_score", _raise(error))
+
+    assert main(["anomaly", "score", "m", "d"]) == 1
+
+    assert capsys.readouterr().err == "skvae: error: No space left on device\n"
+
+
+def test_a_closed_stdout_is_not_an_error(monkeypatch):
+    """Started with stdout closed (sys.stdout is None), output goes nowhere."""
+    monkeypatch.setattr(sys, "stdout", None)
+    monkeypatch.setattr(_cli, "run_score", lambda **options: sys.stdout.write("1\n"))
+
+    assert main(["anomaly", "score", "m", "d"]) == 0

@@ -5,6 +5,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from skvae import AutoencoderOutlierDetector, VAETransformer, __version__
 from skvae._commands import CommandError
@@ -176,6 +177,14 @@ def _without_net(detector):
     return damaged
 
 
+def _with_nan_weights(detector):
+    damaged = pickle.loads(pickle.dumps(detector))
+    with torch.no_grad():
+        for parameter in damaged.estimator_.module_.parameters():
+            parameter.fill_(float("nan"))
+    return damaged
+
+
 def _with_offset(detector, offset):
     forged = pickle.loads(pickle.dumps(detector))
     forged.offset_ = offset
@@ -191,6 +200,18 @@ FORGED = {
     "nan-threshold": (
         lambda d: _forged(_with_offset(d, float("nan"))),
         "threshold is not a number",
+    ),
+    "infinite-threshold": (
+        lambda d: _forged(_with_offset(d, -float("inf"))),
+        "threshold is not a number",
+    ),
+    "bool-threshold": (
+        lambda d: _forged(_with_offset(d, True)),
+        "threshold is not a number",
+    ),
+    "nan-weights": (
+        lambda d: _forged(_with_nan_weights(d)),
+        "a typical row does not get a finite score",
     ),
     "string-threshold": (
         lambda d: _forged(_with_offset(d, "0.5")),
@@ -238,3 +259,32 @@ def test_trust_warning_says_model_files_are_pickles():
     """The warning shown in the help names the risk of loading a pickle."""
     assert "pickles: load only models from trusted sources" in TRUST_WARNING
     assert "run arbitrary code" in TRUST_WARNING
+
+
+def test_a_name_near_the_limit_saves_and_leaves_no_temporary(detector, tmp_path):
+    """A model name of 250 characters used to make the temporary's name too long."""
+    path = tmp_path / ("m" * 246 + ".pkl")
+    save_model(detector, path, columns=None)
+    assert load_model(path)[0].offset_ == detector.offset_
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_ctrl_c_while_saving_leaves_no_temporary(detector, tmp_path, monkeypatch):
+    """An interrupted write removes its temporary file and re-raises."""
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pickle, "dump", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_model(detector, tmp_path / "model.pkl", columns=None)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_forged_model_is_one_line_even_without_a_version(tmp_path, capsys):
+    """The version note comes only for a model that passed the checks."""
+    path = tmp_path / "forged.pkl"
+    path.write_bytes(pickle.dumps({"format": MODEL_FORMAT}))
+    with pytest.raises(CommandError, match="has no outlier detector"):
+        load_model(path)
+    assert capsys.readouterr().err == ""

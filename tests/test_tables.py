@@ -158,3 +158,15 @@ def test_write_scores_to_an_unwritable_path_is_a_command_error(target, tmp_path)
     path = tmp_path / target
     with pytest.raises(CommandError, match=f"^cannot write {re.escape(str(path))}: "):
         write_scores(SCORES, OUTLIERS, path)
+
+
+def test_an_npy_header_claiming_more_than_memory_is_named(tmp_path):
+    """A forged header of shape (1e11, 1000) was numpy's MemoryError traceback."""
+    header = (
+        b"{'descr': '<f8', 'fortran_order': False, 'shape': (100000000000, 1000), }"
+    )
+    header += b" " * (118 - len(header)) + b"\n"
+    path = tmp_path / "huge.npy"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header)
+    with pytest.raises(CommandError, match="huge.npy is not a readable .npy file"):
+        read_table(path)

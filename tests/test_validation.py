@@ -663,7 +663,7 @@ def test_date_and_duration_columns_are_named(column):
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
 @pytest.mark.parametrize(
     "params",
-    [{"latent_dim": 10**9}, {"hidden_dims": (10**6, 10**6)}],
+    [{"latent_dim": 2**24, "hidden_dims": (2**10,)}, {"hidden_dims": (10**6, 10**6)}],
     ids=["latent_dim", "hidden_dims"],
 )
 def test_models_too_large_for_memory_are_named_before_allocating(Estimator, params):
@@ -729,3 +729,21 @@ def test_bools_are_not_rates_or_fractions(Estimator, name, value):
     est = Estimator(**({} if Estimator is AutoencoderOutlierDetector else FAST))
     with pytest.raises(ValueError, match=f"'{name}' parameter.*Got {value} instead"):
         est.set_params(**{name: value}).fit(normal_rows())
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"latent_dim": 10**31}, "'latent_dim' parameter"),
+        ({"latent_dim": 2**62}, "'latent_dim' parameter"),
+        ({"max_epochs": 10**31}, "'max_epochs' parameter"),
+        ({"batch_size": 2**64}, "'batch_size' parameter"),
+        ({"hidden_dims": (2**31, 2**31)}, "hidden_dims must be .* up to 16,777,216"),
+    ],
+    ids=str,
+)
+def test_sizes_beyond_64_bits_are_named_not_overflowed_in_torch(params, named):
+    """Sizes whose products overflow torch's 64-bit sizes are refused by name."""
+    est = VAETransformer(**{**FAST, **params})
+    with pytest.raises(ValueError, match=named):
+        est.fit(normal_rows())
