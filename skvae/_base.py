@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._inference import ChunkedInference, as_tensor
-from ._sklearn import _fit_context
+from ._sklearn import _fit_context, validate_parameter_constraints
 from ._training import (
     build_module,
     make_callbacks,
@@ -367,9 +367,15 @@ class _BaseAutoencoder(
             f"sample(n_samples={n_samples})",
             "Draw fewer rows, or draw them in several calls.",
         )
-        return check_random_state(
-            self.random_state if random_state is None else random_state
+        seed = self.random_state if random_state is None else random_state
+        # The same check as the estimator's own random_state: numpy's names no
+        # parameter ("Seed must be between 0 and 2**32 - 1").
+        validate_parameter_constraints(
+            {"random_state": ["random_state"]},
+            {"random_state": seed},
+            caller_name=f"{type(self).__name__}.sample",
         )
+        return check_random_state(seed)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -747,3 +747,12 @@ def test_sizes_beyond_64_bits_are_named_not_overflowed_in_torch(params, named):
     est = VAETransformer(**{**FAST, **params})
     with pytest.raises(ValueError, match=named):
         est.fit(normal_rows())
+
+
+@pytest.mark.parametrize("seed", [-1, 2**40, 1.5, "x"])
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_sample_names_a_bad_random_state(Estimator, seed):
+    """sample(random_state=-1) was numpy's "Seed must be between 0 and 2**32 - 1"."""
+    est = fast_fit(Estimator)
+    with pytest.raises(ValueError, match=r"'random_state' parameter of .*\.sample"):
+        est.sample(2, random_state=seed)
