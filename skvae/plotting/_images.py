@@ -6,10 +6,12 @@ Rows with an ``image_shape`` become (C, H, W) pictures; tabular rows become
 1 x n_features strips, so the same mosaic doubles as a heatmap.
 """
 
+import math
+
 import numpy as np
 
 from .._validation import check_image_shape
-from ._common import _get_axes
+from ._common import _check_colour_scale, _check_style, _get_axes, _show
 
 # At most this many labelled ticks per axis; beyond it every k-th tile is labelled.
 _MAX_TICKS = 10
@@ -35,21 +37,37 @@ def _check_image_shape(image_shape, n_features):
     return shape
 
 
-def _resolve_image_shape(estimator, image_shape):
-    """``image_shape`` if given, else the estimator's, checked against its inputs."""
-    if image_shape is None:
-        image_shape = getattr(estimator, "image_shape", None)
-    return _check_image_shape(image_shape, getattr(estimator, "n_features_in_", None))
+def _resolve_image_shape(image_shape, default, n_features):
+    """``image_shape`` checked against ``n_features``; None takes ``default`` (the
+    model's) where it can draw rows of ``n_features``, else treats rows as tabular.
+    """
+    if image_shape is not None:
+        return _check_image_shape(image_shape, n_features)
+    if default is None:
+        return None
+    shape = check_image_shape(default)
+    fits = n_features is None or math.prod(shape) == n_features
+    return shape if fits and shape[0] in (1, 3) else None
 
 
-def _value_range(values, vmin, vmax):
-    """``(vmin, vmax)``, each defaulting to the extreme finite value in ``values``."""
-    values = np.ravel(values)
-    values = values[np.isfinite(values)]
-    if not values.size:  # nothing finite to show
-        values = np.array([0.0, 1.0])
-    low = float(values.min()) if vmin is None else vmin
-    high = float(values.max()) if vmax is None else vmax
+def _value_range(arrays, vmin, vmax):
+    """``(vmin, vmax)``, each defaulting to the extreme value in ``arrays``.
+
+    A limit given on one side only must leave room for the values: ``vmin=5``
+    over values at most 3 would colour nothing.
+    """
+    low = min(float(np.nanmin(a)) for a in arrays) if vmin is None else vmin
+    high = max(float(np.nanmax(a)) for a in arrays) if vmax is None else vmax
+    if vmax is None and vmin is not None and not low < high:
+        raise ValueError(
+            f"vmin={_show(vmin)} is not below the largest value shown, {high:g}; lower "
+            "vmin, or pass vmax too."
+        )
+    if vmin is None and vmax is not None and not low < high:
+        raise ValueError(
+            f"vmax={_show(vmax)} is not above the smallest value shown, {low:g}; raise "
+            "vmax, or pass vmin too."
+        )
     return low, high
 
 
@@ -57,7 +75,8 @@ def _rows_to_tiles(rows, image_shape, vmin, vmax):
     """Rows as tiles: (n, H, W) values for one channel, (n, H, W, 4) RGBA for three.
 
     Tabular rows (``image_shape=None``) become (n, 1, n_features) strips. RGB
-    values are scaled from [vmin, vmax] to [0, 1] and clipped there.
+    values are scaled from [vmin, vmax] to [0, 1] and clipped there; a pixel
+    with a missing (NaN) channel is transparent, as a NaN grey pixel is.
     """
     rows = np.asarray(rows, dtype=np.float64)
     if image_shape is None:
@@ -68,8 +87,8 @@ def _rows_to_tiles(rows, image_shape, vmin, vmax):
         return images[:, 0]
     span = vmax - vmin if vmax > vmin else 1.0
     rgb = np.clip((images.transpose(0, 2, 3, 1) - vmin) / span, 0.0, 1.0)
-    alpha = np.ones(rgb.shape[:-1] + (1,))
-    return np.concatenate([rgb, alpha], axis=-1)
+    alpha = np.isfinite(rgb).all(axis=-1, keepdims=True).astype(np.float64)
+    return np.concatenate([np.nan_to_num(rgb), alpha], axis=-1)
 
 
 def _mosaic(tiles, n_cols, gap):
@@ -96,12 +115,17 @@ def _mosaic(tiles, n_cols, gap):
     return mosaic, row_centres, col_centres
 
 
-def _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs):
+def _tile_style(ax, arrays, cmap, vmin, vmax, kwargs):
     """``ax`` (a new figure's Axes when None) and the :func:`_draw_tiles` style.
 
-    Only a figure made here is fitted to the mosaic: one passed in is the caller's
-    to lay out.
+    Everything is checked before a figure is made: the colour scale, the imshow
+    keywords and ``ax``. ``vmin`` and ``vmax`` default to the extremes of the
+    ``arrays`` shown. Only a figure made here is fitted to the mosaic: one passed
+    in is the caller's to lay out.
     """
+    _check_colour_scale(cmap, vmin, vmax)
+    kwargs = _check_style(kwargs, "imshow")
+    vmin, vmax = _value_range(arrays, vmin, vmax)
     style = dict(fit_figure=ax is None, cmap=cmap, vmin=vmin, vmax=vmax, **kwargs)
     return _get_axes(ax), style
 
@@ -133,7 +157,7 @@ def _draw_tiles(
     row_centres, col_centres : ndarray
         Pixel coordinates of the centres of the tile rows and columns.
     """
-    vmin, vmax = _value_range(rows, vmin, vmax)
+    vmin, vmax = _value_range([rows], vmin, vmax)
     tiles = _rows_to_tiles(rows, image_shape, vmin, vmax)
     if image_shape is None:
         gap = (0, 1 if n_cols > 1 else 0)

@@ -1,17 +1,22 @@
 """Decoded rows along a straight line between two codes in latent space."""
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_int, check_memory
-from ._common import _as_row, _store_axes
+from .._validation import check_int
+from ._common import (
+    _as_row,
+    _check_rows_memory,
+    _check_values,
+    _fitted_model,
+    _store_axes,
+)
 from ._images import (
-    _axes_and_tile_style,
     _check_image_shape,
     _draw_heatmap,
     _draw_tiles,
     _label_ticks,
     _resolve_image_shape,
+    _tile_style,
 )
 
 
@@ -58,8 +63,8 @@ class InterpolationDisplay:
     Step ``k`` of ``n_steps`` sits at ``t = k / (n_steps - 1)`` along the path,
     so both ends are included and, when ``n_steps`` is odd, so is the midpoint
     ``t = 0.5`` (the "hybrid" of the two inputs), framed in red. Images form one
-    row labelled with ``t``; tabular rows form a heatmap with one row per step and
-    one column per feature.
+    row labelled with ``t`` (beyond 10 steps, every k-th is labelled); tabular
+    rows form a heatmap with one row per step and one column per feature.
 
     Examples
     --------
@@ -110,7 +115,8 @@ class InterpolationDisplay:
             number includes the midpoint.
         image_shape : tuple of int (C, H, W), default=None
             Shape of the image each row flattens; None uses the estimator's
-            ``image_shape`` if it has one, else treats rows as tabular.
+            (a Pipeline's last step's) ``image_shape`` where it fits the rows,
+            else treats rows as tabular.
         ax : matplotlib Axes, default=None
             Axes to plot on; None creates a new figure.
         **kwargs : dict
@@ -121,16 +127,29 @@ class InterpolationDisplay:
         display : InterpolationDisplay
             The drawn display.
         """
-        check_is_fitted(estimator)
+        model = _fitted_model(
+            estimator,
+            cls.__name__,
+            uses=("transform", "inverse_transform"),
+            inverts=True,
+        )
         n_steps = check_int(n_steps, "n_steps", 2)
-        image_shape = _resolve_image_shape(estimator, image_shape)
-        ends = estimator.transform(
-            np.concatenate([_as_row(x_start, "x_start"), _as_row(x_end, "x_end")])
-        ).astype(np.float64)
-        check_memory(
-            8 * 2 * n_steps * ends.shape[1],
-            "cpu",
-            f"A path of {n_steps} codes",
+        start, end = _as_row(x_start, "x_start"), _as_row(x_end, "x_end")
+        if start.shape != end.shape:
+            raise ValueError(
+                f"x_start has {start.shape[1]} features but x_end has "
+                f"{end.shape[1]}; both must be rows of the estimator's inputs."
+            )
+        n_features = start.shape[1]
+        image_shape = _resolve_image_shape(
+            image_shape, getattr(model, "image_shape", None), n_features
+        )
+        ends = estimator.transform(np.concatenate([start, end])).astype(np.float64)
+        _check_rows_memory(
+            n_steps,
+            n_features,
+            ends.shape[1],
+            f"A path of {n_steps} codes and their decoded rows",
             "Choose a smaller n_steps.",
         )
         t = np.linspace(0.0, 1.0, n_steps)[:, None]
@@ -161,23 +180,27 @@ class InterpolationDisplay:
             The display, with ``ax_``, ``figure_``, ``image_`` and ``midpoint_``
             set.
         """
-        decoded = np.asarray(self.decoded, dtype=np.float64)
-        image_shape = _check_image_shape(self.image_shape, decoded.shape[1])
-        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
+        decoded = _check_values(self.decoded, "decoded", ("n_steps", "n_features"))
         n_steps = len(decoded)
+        if n_steps < 2:
+            raise ValueError(
+                "decoded must hold at least 2 rows, the two ends of the path; got 1."
+            )
+        image_shape = _check_image_shape(self.image_shape, decoded.shape[1])
+        ax, style = _tile_style(ax, [decoded], cmap, vmin, vmax, kwargs)
         labels = [f"{t:.2g}" for t in np.linspace(0.0, 1.0, n_steps)]
         self.midpoint_ = None
         if image_shape is None:
             self.image_, row_centres = _draw_heatmap(
                 ax, decoded, "decoded value", **style
             )
-            _label_ticks(ax.yaxis, row_centres, labels, max_ticks=n_steps)
+            _label_ticks(ax.yaxis, row_centres, labels)
             ax.set_ylabel("t (0 = start, 1 = end)")
         else:
             self.image_, _, col_centres = _draw_tiles(
                 ax, decoded, image_shape, n_steps, **style
             )
-            _label_ticks(ax.xaxis, col_centres, labels, max_ticks=n_steps)
+            _label_ticks(ax.xaxis, col_centres, labels)
             ax.tick_params(axis="x", length=0)
             ax.set_xlabel("t (0 = start, 1 = end)")
             if n_steps % 2:

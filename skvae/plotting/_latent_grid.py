@@ -1,31 +1,57 @@
 """Decoded rows over a regular grid of two latent dimensions (a latent "manifold")."""
 
-import numpy as np
-from sklearn.utils.validation import check_is_fitted
+from numbers import Real
 
-from .._validation import check_int, check_memory
-from ._common import _check_dims, _latent_dim, _store_axes
+import numpy as np
+
+from .._validation import check_int
+from ._common import (
+    _check_dims,
+    _check_rows_memory,
+    _check_values,
+    _fitted_model,
+    _latent_dim,
+    _store_axes,
+)
 from ._images import (
-    _axes_and_tile_style,
     _check_image_shape,
     _draw_heatmap,
     _draw_tiles,
     _label_ticks,
     _resolve_image_shape,
+    _tile_style,
 )
 
 
 def _check_quantile_range(quantile_range):
-    if (
-        not np.iterable(quantile_range)
-        or len(quantile_range) != 2
-        or not 0 < quantile_range[0] < quantile_range[1] < 1
-    ):
+    pair = () if isinstance(quantile_range, str) else quantile_range
+    pair = tuple(pair) if np.iterable(pair) else ()
+    numbers = all(isinstance(q, Real) and not isinstance(q, bool) for q in pair)
+    if len(pair) != 2 or not numbers or not 0 < pair[0] < pair[1] < 1:
         raise ValueError(
             "quantile_range must be a pair (q0, q1) with 0 < q0 < q1 < 1, got "
             f"{quantile_range!r}."
         )
-    return float(quantile_range[0]), float(quantile_range[1])
+    return float(pair[0]), float(pair[1])
+
+
+def _check_grid_values(grid_values):
+    """The two arrays of ``grid_values``, each 1-D and finite."""
+    pair = () if isinstance(grid_values, str) else grid_values
+    if not np.iterable(pair) or len(pair) != 2:
+        raise ValueError(
+            "grid_values must be a pair (values along dims[0], values along "
+            f"dims[1]), got {grid_values!r}."
+        )
+    return [
+        _check_values(values, f"grid_values[{k}]", (f"n{k}",))
+        for k, values in enumerate(pair)
+    ]
+
+
+def _tick_label(value):
+    """A latent value as a tick label: two decimals, or three digits when large."""
+    return f"{value:.2f}" if abs(value) < 1e5 else f"{value:.3g}"
 
 
 class LatentGridDisplay:
@@ -120,7 +146,9 @@ class LatentGridDisplay:
         other dimensions are 0. For an estimator with a fitted latent Gaussian
         (``latent_mean_`` and ``latent_covariance_``, as
         :class:`~skvae.AETransformer`) they are ``latent_mean_ + std * ppf`` and
-        the other dimensions sit at ``latent_mean_``.
+        the other dimensions sit at ``latent_mean_``. For a Pipeline, these are
+        read from its last step, and the decoded rows go back through its
+        earlier steps.
 
         Parameters
         ----------
@@ -135,7 +163,8 @@ class LatentGridDisplay:
             Lowest and highest quantile, strictly between 0 and 1.
         image_shape : tuple of int (C, H, W), default=None
             Shape of the image each row flattens; None uses the estimator's
-            ``image_shape`` if it has one, else treats rows as tabular.
+            (a Pipeline's last step's) ``image_shape`` where it fits the rows,
+            else treats rows as tabular.
         ax : matplotlib Axes, default=None
             Axes to plot on; None creates a new figure.
         **kwargs : dict
@@ -148,26 +177,35 @@ class LatentGridDisplay:
         """
         from scipy.stats import norm
 
-        check_is_fitted(estimator)
+        model = _fitted_model(
+            estimator,
+            cls.__name__,
+            uses=("inverse_transform", "get_feature_names_out"),
+            inverts=True,
+        )
         n_per_side = check_int(n_per_side, "n_per_side", 1)
         q0, q1 = _check_quantile_range(quantile_range)
-        image_shape = _resolve_image_shape(estimator, image_shape)
-        latent_dim = _latent_dim(estimator)
+        n_features = getattr(estimator, "n_features_in_", None)
+        image_shape = _resolve_image_shape(
+            image_shape, getattr(model, "image_shape", None), n_features
+        )
+        latent_dim = _latent_dim(model)
         if latent_dim < 2:
             raise ValueError(
                 "LatentGridDisplay needs at least two latent dimensions, but the "
                 f"estimator has latent_dim={latent_dim}."
             )
         dims = _check_dims(dims, latent_dim)
-        if hasattr(estimator, "latent_mean_"):
-            centre = np.asarray(estimator.latent_mean_, dtype=np.float64)
-            scale = np.sqrt(np.diag(estimator.latent_covariance_))
+        if hasattr(model, "latent_mean_"):
+            centre = np.asarray(model.latent_mean_, dtype=np.float64)
+            scale = np.sqrt(np.diag(model.latent_covariance_))
         else:
             centre, scale = np.zeros(latent_dim), np.ones(latent_dim)
-        check_memory(
-            8 * n_per_side**2 * latent_dim,
-            "cpu",
-            f"A grid of {n_per_side} x {n_per_side} codes",
+        _check_rows_memory(
+            n_per_side**2,
+            n_features or 1,
+            latent_dim,
+            f"A grid of {n_per_side} x {n_per_side} codes and their decoded rows",
             "Choose a smaller n_per_side.",
         )
         ppf = norm.ppf(np.linspace(q0, q1, n_per_side))
@@ -202,23 +240,23 @@ class LatentGridDisplay:
         self : LatentGridDisplay
             The display, with ``ax_``, ``figure_`` and ``image_`` set.
         """
-        decoded = np.asarray(self.decoded, dtype=np.float64)
-        values = [np.asarray(v, dtype=np.float64) for v in self.grid_values]
-        if len(values) != 2 or len(decoded) != len(values[0]) * len(values[1]):
+        decoded = _check_values(self.decoded, "decoded", ("n0 * n1", "n_features"))
+        values = _check_grid_values(self.grid_values)
+        d0, d1 = _check_dims(self.dims)
+        if len(decoded) != len(values[0]) * len(values[1]):
             raise ValueError(
                 "decoded must have one row per grid point: got "
                 f"{len(decoded)} rows for grid_values of lengths "
                 f"{[len(v) for v in values]}."
             )
         image_shape = _check_image_shape(self.image_shape, decoded.shape[1])
-        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
-        d0, d1 = self.dims
+        ax, style = _tile_style(ax, [decoded], cmap, vmin, vmax, kwargs)
         n0, n1 = len(values[0]), len(values[1])
         if image_shape is None:
             self.image_, _ = _draw_heatmap(ax, decoded, "decoded value", **style)
             blocks = np.arange(n0) * n1
             _label_ticks(
-                ax.yaxis, blocks + (n1 - 1) / 2, [f"{v:.2f}" for v in values[0]]
+                ax.yaxis, blocks + (n1 - 1) / 2, [_tick_label(v) for v in values[0]]
             )
             for start in blocks[1:]:
                 ax.axhline(start - 0.5, color="white", linewidth=0.8)
@@ -229,8 +267,10 @@ class LatentGridDisplay:
             self.image_, row_centres, col_centres = _draw_tiles(
                 ax, tiles.reshape(n0 * n1, -1), image_shape, n0, **style
             )
-            _label_ticks(ax.xaxis, col_centres, [f"{v:.2f}" for v in values[0]])
-            _label_ticks(ax.yaxis, row_centres, [f"{v:.2f}" for v in values[1][::-1]])
+            _label_ticks(ax.xaxis, col_centres, [_tick_label(v) for v in values[0]])
+            _label_ticks(
+                ax.yaxis, row_centres, [_tick_label(v) for v in values[1][::-1]]
+            )
             ax.set_xlabel(f"z{d0}")
             ax.set_ylabel(f"z{d1}")
         return _store_axes(self, ax)

@@ -1,9 +1,17 @@
 """Scatter of latent codes on two latent dimensions, coloured by a label."""
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ._common import _check_dims, _get_axes, _store_axes
+from ._common import (
+    _as_array,
+    _check_bool,
+    _check_dims,
+    _check_style,
+    _check_values,
+    _fitted_model,
+    _get_axes,
+    _store_axes,
+)
 
 # Numeric labels with more distinct values than this are drawn as continuous.
 _MAX_CLASSES = 20
@@ -16,6 +24,28 @@ def _is_discrete(labels):
     if labels.dtype.kind == "f" and not np.all(np.mod(labels, 1) == 0):
         return False
     return len(np.unique(labels)) <= _MAX_CLASSES
+
+
+def _check_labels(labels, n_rows):
+    """``labels`` as a 1-D array of ``n_rows`` entries, or an error naming them.
+
+    Numbers must be finite; objects (e.g. a mix of numbers and strings) become
+    classes named by their ``str``.
+    """
+    array = _as_array(labels, "labels")
+    if array.ndim != 1:
+        raise ValueError(
+            f"labels must be 1-D, one per row of latent, got shape {array.shape}."
+        )
+    if len(array) != n_rows:
+        raise ValueError(
+            f"labels has {len(array)} entries but latent has {n_rows} rows."
+        )
+    if array.dtype.kind == "O":
+        return array.astype(str)
+    if array.dtype.kind in "biuf":
+        _check_values(array, "labels", ("n_samples",))
+    return array
 
 
 def _class_colours(n_classes):
@@ -36,9 +66,10 @@ class LatentSpaceDisplay:
     latent : ndarray of shape (n_samples, latent_dim)
         Latent codes, e.g. from ``estimator.transform(X)``.
     labels : array-like of shape (n_samples,), default=None
-        Colours the points: class labels (strings, booleans, or at most 20
-        distinct integer values) get one colour each and a legend; other numbers
-        get a continuous colormap and a colorbar. None draws one colour.
+        Colours the points: class labels (strings, booleans, objects, which are
+        named by their ``str``, or at most 20 distinct integer values) get one
+        colour each and a legend; other numbers, which must be finite, get a
+        continuous colormap and a colorbar. None draws one colour.
     dims : tuple of int, default=(0, 1)
         The two latent dimensions on the x and y axes. Ignored when
         ``latent_dim == 1``.
@@ -123,7 +154,7 @@ class LatentSpaceDisplay:
         display : LatentSpaceDisplay
             The drawn display.
         """
-        check_is_fitted(estimator)
+        _fitted_model(estimator, cls.__name__, uses=("transform",))
         latent = estimator.transform(X)
         return cls(latent, y, dims=dims, cdf=cdf).plot(ax=ax, **kwargs)
 
@@ -137,33 +168,36 @@ class LatentSpaceDisplay:
         **kwargs : dict
             Passed to :meth:`matplotlib.axes.Axes.scatter`, overriding the
             defaults (``s=14`` up to 1,000 points and smaller for more, so dense
-            clouds keep their shape; ``alpha=0.8``; no edges).
+            clouds keep their shape; ``alpha=0.8``; no edges). With labels, the
+            labels colour the points, so ``c`` and ``color`` cannot be passed.
 
         Returns
         -------
         self : LatentSpaceDisplay
             The display, with ``ax_``, ``figure_`` and ``scatter_`` set.
         """
-        latent = np.asarray(self.latent, dtype=np.float64)
-        if latent.ndim != 2:
-            raise ValueError(
-                f"latent must be 2-D (n_samples, latent_dim), got shape {latent.shape}."
-            )
+        latent = _check_values(self.latent, "latent", ("n_samples", "latent_dim"))
         one_dim = latent.shape[1] == 1
         dims = (0,) if one_dim else _check_dims(self.dims, latent.shape[1])
+        cdf = _check_bool(self.cdf, "cdf")
         coords = latent[:, dims]
-        if self.cdf:
+        if cdf:
             from scipy.stats import norm
 
             coords = norm.cdf(coords)
-        names = [f"Phi(z{d})" if self.cdf else f"z{d}" for d in dims]
+        names = [f"Phi(z{d})" if cdf else f"z{d}" for d in dims]
 
-        size = 14 * min(1.0, (1000 / max(len(latent), 1)) ** 0.5)
-        style = {"s": max(size, 2.0), "alpha": 0.8, "linewidths": 0}
-        labels = None if self.labels is None else np.asarray(self.labels)
-        if labels is not None and len(labels) != len(latent):
+        size = 14 * min(1.0, (1000 / len(latent)) ** 0.5)
+        style = {"s": max(size, 2.0), "alpha": 0.8, "linewidth": 0}
+        labels = (
+            None if self.labels is None else _check_labels(self.labels, len(latent))
+        )
+        kwargs = _check_style(kwargs, "scatter")
+        colour = [key for key in ("c", "color", "facecolor") if key in kwargs]
+        if labels is not None and colour:
             raise ValueError(
-                f"labels has {len(labels)} entries but latent has {len(latent)} rows."
+                f"{colour[0]}= would hide the colours of the labels; pass labels=None "
+                "to colour the points yourself."
             )
         ax = _get_axes(ax)
         discrete = labels is not None and _is_discrete(labels)
@@ -200,7 +234,7 @@ class LatentSpaceDisplay:
                 self._add_legend(ax, classes, colours)
         if labels is not None and not discrete:
             ax.figure.colorbar(self.scatter_, ax=ax, label="label")
-        if self.cdf:
+        if cdf:
             ax.set_xlim(0, 1)
             if not one_dim:
                 ax.set_ylim(0, 1)

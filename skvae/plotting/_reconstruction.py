@@ -1,15 +1,23 @@
 """Rows next to their reconstructions, decode(encode(x))."""
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_int
-from ._common import _first_rows, _store_axes
+from ._common import (
+    _as_numbers,
+    _check_colour_scale,
+    _check_style,
+    _check_values,
+    _first_rows,
+    _fitted_model,
+    _get_axes,
+    _store_axes,
+)
 from ._images import (
-    _axes_and_tile_style,
     _check_image_shape,
     _draw_tiles,
     _resolve_image_shape,
+    _tile_style,
 )
 
 
@@ -22,7 +30,7 @@ class ReconstructionDisplay:
     Parameters
     ----------
     originals : ndarray of shape (n_images, n_features)
-        The input rows.
+        The input rows; NaN marks a missing value, drawn as a gap.
     reconstructions : ndarray of shape (n_images, n_features)
         Their reconstructions, e.g. ``inverse_transform(transform(originals))``.
     image_shape : tuple of int (C, H, W), default=None
@@ -94,7 +102,8 @@ class ReconstructionDisplay:
             How many rows to show (all of ``X`` if it has fewer).
         image_shape : tuple of int (C, H, W), default=None
             Shape of the image each row flattens; None uses the estimator's
-            ``image_shape`` if it has one, else treats rows as tabular.
+            (a Pipeline's last step's) ``image_shape`` where it fits the rows,
+            else treats rows as tabular.
         ax : matplotlib Axes, default=None
             Axes to plot on; None creates a new figure.
         **kwargs : dict
@@ -105,12 +114,19 @@ class ReconstructionDisplay:
         display : ReconstructionDisplay
             The drawn display.
         """
-        check_is_fitted(estimator)
+        model = _fitted_model(
+            estimator,
+            cls.__name__,
+            uses=("transform", "inverse_transform"),
+            inverts=True,
+        )
         n_images = check_int(n_images, "n_images", 1)
-        image_shape = _resolve_image_shape(estimator, image_shape)
         rows = _first_rows(X, n_images)
+        image_shape = _resolve_image_shape(
+            image_shape, getattr(model, "image_shape", None), rows.shape[1]
+        )
         reconstructions = estimator.inverse_transform(estimator.transform(rows))
-        originals = np.asarray(rows, dtype=np.float64)
+        originals = _as_numbers(rows, "X")
         return cls(originals, reconstructions, image_shape=image_shape).plot(
             ax=ax, **kwargs
         )
@@ -137,19 +153,24 @@ class ReconstructionDisplay:
         self : ReconstructionDisplay
             The display, with ``ax_``, ``figure_``, ``image_`` and ``lines_`` set.
         """
-        originals = np.asarray(self.originals, dtype=np.float64)
-        reconstructions = np.asarray(self.reconstructions, dtype=np.float64)
+        axes = ("n_images", "n_features")
+        originals = _check_values(self.originals, "originals", axes, allow_nan=True)
+        reconstructions = _check_values(self.reconstructions, "reconstructions", axes)
         if originals.shape != reconstructions.shape:
             raise ValueError(
                 f"originals has shape {originals.shape} but reconstructions has "
                 f"shape {reconstructions.shape}; they must match."
             )
         image_shape = _check_image_shape(self.image_shape, originals.shape[1])
-        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
         self.image_, self.lines_ = None, None
         if image_shape is None:
+            _check_colour_scale(cmap, vmin, vmax)
+            kwargs = _check_style(kwargs, "plot")
+            ax = _get_axes(ax)
             self.lines_ = self._plot_lines(ax, originals, reconstructions, kwargs)
         else:
+            shown = [originals, reconstructions]
+            ax, style = _tile_style(ax, shown, cmap, vmin, vmax, kwargs)
             self.image_, row_centres, _ = _draw_tiles(
                 ax,
                 np.concatenate([originals, reconstructions]),

@@ -1,30 +1,30 @@
 """Reconstructions of fixed inputs recorded during training, one row per epoch."""
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
-from ._common import _store_axes
+from ..callbacks import RecordReconstructions
+from ._common import _as_array, _as_numbers, _check_values, _fitted_model, _store_axes
 from ._images import (
-    _axes_and_tile_style,
     _check_image_shape,
     _draw_tiles,
     _label_ticks,
     _resolve_image_shape,
+    _tile_style,
 )
 
-_CALLBACK = "RecordReconstructions"
+_CALLBACK = RecordReconstructions.__name__
 # Rows are labelled one by one up to this many, then every k-th.
 _MAX_ROW_LABELS = 25
 
 
-def _find_recorder(estimator):
-    """The estimator's RecordReconstructions callback, or a ValueError saying how."""
-    callbacks = getattr(getattr(estimator, "net_", None), "callbacks_", None) or []
+def _find_recorder(model):
+    """The model's RecordReconstructions callback, or a ValueError saying how."""
+    callbacks = getattr(getattr(model, "net_", None), "callbacks_", None) or []
     for _, callback in callbacks:
-        if type(callback).__name__ == _CALLBACK:
+        if isinstance(callback, RecordReconstructions):
             return callback
     raise ValueError(
-        f"{type(estimator).__name__} was not fitted with a {_CALLBACK} callback, so "
+        f"{type(model).__name__} was not fitted with a {_CALLBACK} callback, so "
         "there are no reconstructions to show; fit with "
         f"callbacks=[{_CALLBACK}(X_fixed, every=k)] from skvae.callbacks."
     )
@@ -40,7 +40,7 @@ class ReconstructionProgressDisplay:
     Parameters
     ----------
     originals : ndarray of shape (n_inputs, n_features)
-        The fixed inputs.
+        The fixed inputs; NaN marks a missing value, drawn as a gap.
     reconstructions_by_epoch : ndarray of shape (n_recorded, n_inputs, n_features)
         Their reconstructions at each recorded epoch, in data units.
     epochs : array-like of shape (n_recorded,)
@@ -118,11 +118,13 @@ class ReconstructionProgressDisplay:
         Parameters
         ----------
         estimator : estimator instance
-            Fitted estimator whose ``net_.callbacks_`` holds a
-            ``RecordReconstructions`` callback.
+            Fitted estimator (or a Pipeline whose last step is one) whose
+            ``net_.callbacks_`` holds a ``RecordReconstructions`` callback, or
+            an instance of a subclass of it.
         image_shape : tuple of int (C, H, W), default=None
             Shape of the image each row flattens; None uses the estimator's
-            ``image_shape`` if it has one, else treats rows as tabular.
+            (a Pipeline's last step's) ``image_shape`` where it fits the rows,
+            else treats rows as tabular.
         ax : matplotlib Axes, default=None
             Axes to plot on; None creates a new figure.
         **kwargs : dict
@@ -133,12 +135,15 @@ class ReconstructionProgressDisplay:
         display : ReconstructionProgressDisplay
             The drawn display.
         """
-        check_is_fitted(estimator)
-        recorder = _find_recorder(estimator)
-        image_shape = _resolve_image_shape(estimator, image_shape)
+        model = _fitted_model(estimator, cls.__name__, uses=("history_",))
+        recorder = _find_recorder(model)
+        originals = _as_numbers(recorder.X, f"The rows of {_CALLBACK}")
+        image_shape = _resolve_image_shape(
+            image_shape, getattr(model, "image_shape", None), originals.shape[-1]
+        )
         recorded = [
             (row.get("epoch", k + 1), row["reconstructions"])
-            for k, row in enumerate(estimator.history_)
+            for k, row in enumerate(model.history_)
             if "reconstructions" in row
         ]
         if not recorded:
@@ -148,9 +153,9 @@ class ReconstructionProgressDisplay:
             )
         epochs, reconstructions = zip(*recorded, strict=True)
         return cls(
-            np.asarray(recorder.X, dtype=np.float64),
-            np.stack([np.asarray(r, dtype=np.float64) for r in reconstructions]),
-            np.asarray(epochs),
+            originals,
+            _as_numbers(reconstructions, "The recorded reconstructions"),
+            _as_array(epochs, "The recorded epochs"),
             image_shape=image_shape,
         ).plot(ax=ax, **kwargs)
 
@@ -176,10 +181,16 @@ class ReconstructionProgressDisplay:
         self : ReconstructionProgressDisplay
             The display, with ``ax_``, ``figure_`` and ``image_`` set.
         """
-        originals = np.asarray(self.originals, dtype=np.float64)
-        by_epoch = np.asarray(self.reconstructions_by_epoch, dtype=np.float64)
-        epochs = np.asarray(self.epochs)
-        if by_epoch.ndim != 3 or by_epoch.shape[1:] != originals.shape:
+        originals = _check_values(
+            self.originals, "originals", ("n_inputs", "n_features"), allow_nan=True
+        )
+        by_epoch = _check_values(
+            self.reconstructions_by_epoch,
+            "reconstructions_by_epoch",
+            ("n_recorded", "n_inputs", "n_features"),
+        )
+        epochs = _check_values(self.epochs, "epochs", ("n_recorded",))
+        if by_epoch.shape[1:] != originals.shape:
             raise ValueError(
                 "reconstructions_by_epoch must have shape (n_recorded,) + "
                 f"originals.shape = (n_recorded, {originals.shape[0]}, "
@@ -190,7 +201,7 @@ class ReconstructionProgressDisplay:
                 f"epochs has {len(epochs)} entries for {len(by_epoch)} recordings."
             )
         image_shape = _check_image_shape(self.image_shape, originals.shape[1])
-        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
+        ax, style = _tile_style(ax, [originals, by_epoch], cmap, vmin, vmax, kwargs)
         n_inputs = len(originals)
         rows = np.concatenate([originals[None], by_epoch]).reshape(
             -1, originals.shape[1]
@@ -201,7 +212,7 @@ class ReconstructionProgressDisplay:
         _label_ticks(
             ax.yaxis,
             row_centres,
-            ["original"] + [f"epoch {e}" for e in epochs],
+            ["original"] + [f"epoch {e:.10g}" for e in epochs],
             max_ticks=_MAX_ROW_LABELS,
         )
         ax.tick_params(axis="y", length=0)

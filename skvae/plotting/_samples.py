@@ -2,18 +2,15 @@
 
 import math
 
-import numpy as np
-from sklearn.utils.validation import check_is_fitted
-
 from .._validation import check_int
-from ._common import _autoencoder, _store_axes
+from ._common import _check_rows_memory, _check_values, _fitted_model, _store_axes
 from ._images import (
-    _axes_and_tile_style,
     _check_image_shape,
     _draw_heatmap,
     _draw_tiles,
     _label_ticks,
     _resolve_image_shape,
+    _tile_style,
 )
 
 
@@ -103,7 +100,8 @@ class SamplesDisplay:
             Seeds the draw, passed to ``sample``.
         image_shape : tuple of int (C, H, W), default=None
             Shape of the image each row flattens; None uses the estimator's
-            ``image_shape`` if it has one, else treats rows as tabular.
+            (a Pipeline's last step's) ``image_shape`` where it fits the rows,
+            else treats rows as tabular.
         ax : matplotlib Axes, default=None
             Axes to plot on; None creates a new figure.
         **kwargs : dict
@@ -114,19 +112,22 @@ class SamplesDisplay:
         display : SamplesDisplay
             The drawn display.
         """
-        check_is_fitted(estimator)
-        model = _autoencoder(estimator, "sample", cls.__name__)
+        model = _fitted_model(estimator, cls.__name__, uses=("sample",), inverts=True)
         n_samples = check_int(n_samples, "n_samples", 1)
-        image_shape = _resolve_image_shape(model, image_shape)
+        n_features = getattr(estimator, "n_features_in_", None)
+        image_shape = _resolve_image_shape(
+            image_shape, getattr(model, "image_shape", None), n_features
+        )
+        _check_rows_memory(
+            n_samples,
+            n_features or 1,
+            0,
+            f"{n_samples} samples",
+            "Choose a smaller n_samples.",
+        )
         samples = model.sample(n_samples, random_state=random_state)
         if model is not estimator:  # back through the Pipeline's earlier steps
-            steps = estimator[:-1]
-            if not hasattr(steps, "inverse_transform"):
-                raise TypeError(
-                    f"{cls.__name__} maps a Pipeline's samples back through its "
-                    "earlier steps, but not all of them have inverse_transform."
-                )
-            samples = steps.inverse_transform(samples)
+            samples = estimator[:-1].inverse_transform(samples)
         return cls(samples, image_shape=image_shape).plot(ax=ax, **kwargs)
 
     def plot(self, *, ax=None, n_cols=None, cmap=None, vmin=None, vmax=None, **kwargs):
@@ -137,8 +138,8 @@ class SamplesDisplay:
         ax : matplotlib Axes, default=None
             Axes to plot on; None creates a new figure.
         n_cols : int, default=None
-            Images per grid row; None gives a square-ish grid. Ignored for
-            tabular rows.
+            Images per grid row, at most ``n_samples``; None gives a square-ish
+            grid. Ignored for tabular rows.
         cmap : str or Colormap, default=None
             Colormap for one-channel images (None: ``"gray_r"``) or for the
             tabular heatmap (None: ``"viridis"``).
@@ -154,17 +155,12 @@ class SamplesDisplay:
         self : SamplesDisplay
             The display, with ``ax_``, ``figure_`` and ``image_`` set.
         """
-        samples = np.asarray(self.samples, dtype=np.float64)
-        if samples.ndim != 2:
-            raise ValueError(
-                "samples must be 2-D (n_samples, n_features), got shape "
-                f"{samples.shape}."
-            )
+        samples = _check_values(self.samples, "samples", ("n_samples", "n_features"))
         image_shape = _check_image_shape(self.image_shape, samples.shape[1])
         if n_cols is None:
             n_cols = math.ceil(math.sqrt(len(samples)))
-        n_cols = check_int(n_cols, "n_cols", 1)
-        ax, style = _axes_and_tile_style(ax, cmap, vmin, vmax, kwargs)
+        n_cols = min(check_int(n_cols, "n_cols", 1), len(samples))
+        ax, style = _tile_style(ax, [samples], cmap, vmin, vmax, kwargs)
         if image_shape is None:
             self.image_, row_centres = _draw_heatmap(ax, samples, "value", **style)
             _label_ticks(ax.yaxis, row_centres, range(len(samples)))

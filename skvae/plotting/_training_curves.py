@@ -1,9 +1,16 @@
 """Per-epoch training and validation losses from an estimator's history."""
 
-import numpy as np
-from sklearn.utils.validation import check_is_fitted
+from collections.abc import Mapping
 
-from ._common import _autoencoder, _get_axes, _store_axes
+import numpy as np
+
+from ._common import (
+    _check_style,
+    _check_values,
+    _fitted_model,
+    _get_axes,
+    _store_axes,
+)
 
 # Quantities recorded by the estimators, with their colour and legend text.
 _QUANTITIES = {
@@ -102,8 +109,7 @@ class TrainingCurvesDisplay:
         display : TrainingCurvesDisplay
             The drawn display.
         """
-        check_is_fitted(estimator)
-        rows = list(_autoencoder(estimator, "history_", cls.__name__).history_)
+        rows = list(_fitted_model(estimator, cls.__name__, uses=("history_",)).history_)
         history = {
             name: np.array([row.get(name, np.nan) for row in rows], dtype=np.float64)
             for name in _names()
@@ -127,33 +133,47 @@ class TrainingCurvesDisplay:
         self : TrainingCurvesDisplay
             The display, with ``ax_``, ``figure_`` and ``lines_`` set.
         """
+        if not isinstance(self.history, Mapping):
+            raise TypeError(
+                "history must be a dict of per-epoch values by name, got "
+                f"{type(self.history).__name__}; for a fitted estimator use "
+                "TrainingCurvesDisplay.from_estimator."
+            )
         if not any(name in self.history for name in _names()):
             raise ValueError(
                 f"history holds none of the quantities {_names()}; it has "
-                f"{sorted(self.history)}."
+                f"{sorted(map(str, self.history))}."
             )
         from matplotlib.ticker import MaxNLocator
 
-        curves = self._curves()
-        n_epochs = max(len(self.history[name]) for name, *_ in curves)
+        history = {
+            name: _check_values(
+                self.history[name], f"history[{name!r}]", ("n_epochs",), allow_nan=True
+            )
+            for name in _names()
+            if name in self.history
+        }
+        n_epochs = max(len(values) for values in history.values())
         epochs = (
             np.arange(1, n_epochs + 1)
             if self.epochs is None
-            else np.asarray(self.epochs)
+            else _check_values(self.epochs, "epochs", ("n_epochs",))
         )
-        for name, *_ in curves:
-            if len(self.history[name]) != len(epochs):
+        for name, values in history.items():
+            if len(values) != len(epochs):
                 raise ValueError(
-                    f"history[{name!r}] has {len(self.history[name])} values but "
-                    f"there are {len(epochs)} epochs."
+                    f"history[{name!r}] has {len(values)} values but there are "
+                    f"{len(epochs)} epochs."
                 )
+        kwargs = _check_style(kwargs, "plot")
+        curves = _curves(history)
         ax = _get_axes(ax)
         # The KL is often a few nats beside losses of hundreds: its own scale.
         has_kl = any(name.endswith("_kl") for name, *_ in curves)
         self.ax_kl_ = ax.twinx() if has_kl else None
         self.lines_ = {}
         for name, colour, linestyle, label in curves:
-            values = np.asarray(self.history[name], dtype=np.float64)
+            values = history[name]
             style = {
                 "color": colour,
                 "linestyle": linestyle,
@@ -178,29 +198,28 @@ class TrainingCurvesDisplay:
         ax.legend(lines, [line.get_label() for line in lines], fontsize="small")
         return _store_axes(self, ax)
 
-    def _curves(self):
-        """``(name, colour, linestyle, label)`` of each line to draw, in order."""
-        history = self.history
-        curves = []
-        for quantity, (colour, text) in _QUANTITIES.items():
-            for split, linestyle in _SPLITS.items():
-                name = f"{split}_{quantity}"
-                loss, reconstruction = f"{split}_loss", f"{split}_reconstruction"
-                if name not in history:
-                    continue
-                if quantity == "reconstruction" and _same(history, loss, name):
-                    continue  # e.g. the AE, whose loss is this term: drawn once
-                label = f"{split} {text}"
-                if quantity == "loss" and _same(history, name, reconstruction):
-                    label += f" = {_QUANTITIES['reconstruction'][1]}"
-                curves.append((name, colour, linestyle, label))
-        return curves
+
+def _curves(history):
+    """``(name, colour, linestyle, label)`` of each line to draw, in order."""
+    curves = []
+    for quantity, (colour, text) in _QUANTITIES.items():
+        for split, linestyle in _SPLITS.items():
+            name = f"{split}_{quantity}"
+            loss, reconstruction = f"{split}_loss", f"{split}_reconstruction"
+            if name not in history:
+                continue
+            if quantity == "reconstruction" and _same(history, loss, name):
+                continue  # e.g. the AE, whose loss is this term: drawn once
+            label = f"{split} {text}"
+            if quantity == "loss" and _same(history, name, reconstruction):
+                label += f" = {_QUANTITIES['reconstruction'][1]}"
+            curves.append((name, colour, linestyle, label))
+    return curves
 
 
 def _same(history, first, second):
     """Whether ``history`` holds both names with the same values."""
     if first not in history or second not in history:
         return False
-    a = np.asarray(history[first], dtype=np.float64)
-    b = np.asarray(history[second], dtype=np.float64)
+    a, b = history[first], history[second]
     return a.shape == b.shape and np.allclose(a, b, equal_nan=True)

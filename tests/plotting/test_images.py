@@ -13,6 +13,7 @@ from skvae.plotting._images import (
     _draw_tiles,
     _label_ticks,
     _mosaic,
+    _resolve_image_shape,
     _rows_to_tiles,
 )
 
@@ -95,3 +96,30 @@ def test_importing_the_package_leaves_matplotlib_unloaded():
         "sys.exit('matplotlib' in sys.modules or 'matplotlib.pyplot' in sys.modules)"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize(
+    "image_shape, default, n_features, expected",
+    [
+        (None, (1, 8, 8), 64, (1, 8, 8)),
+        (None, (1, 8, 8), 30, None),
+        (None, (2, 4, 8), 64, None),
+        (None, None, 64, None),
+        ((1, 4, 16), (1, 8, 8), 64, (1, 4, 16)),
+    ],
+)
+def test_resolve_image_shape_uses_a_default_that_can_draw_the_rows(
+    image_shape, default, n_features, expected
+):
+    """The model's image_shape is used where it fits the rows, else rows are
+    tabular; an image_shape passed in always wins."""
+    assert _resolve_image_shape(image_shape, default, n_features) == expected
+
+
+def test_rgb_pixels_with_a_missing_channel_are_transparent():
+    """A NaN channel makes its RGB pixel a transparent gap, like a NaN grey one."""
+    row = np.ones((3, 1, 2))
+    row[1, 0, 0] = np.nan
+    tiles = _rows_to_tiles(row.reshape(1, -1), (3, 1, 2), vmin=0.0, vmax=1.0)
+    assert_allclose(tiles[0, 0, :, 3], [0, 1])  # alpha: the first pixel is a gap
+    assert np.isfinite(tiles).all()

@@ -3,6 +3,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose
 from sklearn.exceptions import NotFittedError
 
@@ -102,3 +103,42 @@ def test_unfitted_estimator_raises(Estimator):
     """from_estimator on an unfitted estimator raises NotFittedError."""
     with pytest.raises(NotFittedError):
         InterpolationDisplay.from_estimator(Estimator(), np.zeros(5), np.ones(5))
+
+
+@pytest.mark.parametrize(
+    "x_start, error, match",
+    [
+        (lambda X: X[0] + 1j, TypeError, "x_start must hold real numbers"),
+        (lambda X: "abcde", TypeError, "x_start must hold numbers"),
+        (lambda X: X[0, :3], ValueError, "x_start has 3 features but x_end has 5"),
+    ],
+)
+def test_bad_rows_raise(fitted, x_start, error, match):
+    """Complex, non-numeric or narrower rows are refused, naming x_start."""
+    estimator, X, _, _ = fitted(VAETransformer, "table")
+    with pytest.raises(error, match=match):
+        InterpolationDisplay.from_estimator(estimator, x_start(X), X[1])
+
+
+def test_rows_that_require_grad_are_read(fitted):
+    """Torch rows that require grad are read detached."""
+    estimator, X, _, _ = fitted(VAETransformer, "table")
+    start = torch.tensor(X[0], requires_grad=True)
+    display = InterpolationDisplay.from_estimator(estimator, start, X[1], n_steps=3)
+    assert_allclose(display.latent_path[0], estimator.transform(X[:1])[0])
+
+
+@pytest.mark.parametrize("image_shape", [(1, 2, 2), None])
+def test_many_steps_thin_the_labels(image_shape):
+    """A long path labels about ten of its steps, both ends included."""
+    display = InterpolationDisplay(np.zeros((25, 4)), image_shape=image_shape).plot()
+    axis = display.ax_.xaxis if image_shape else display.ax_.yaxis
+    labels = [t.get_text() for t in axis.get_ticklabels()]
+    assert len(labels) <= 10
+    assert labels[0] == "0" and labels[-1] == "1"
+
+
+def test_a_single_decoded_row_raises():
+    """A path needs its two ends."""
+    with pytest.raises(ValueError, match="decoded must hold at least 2 rows"):
+        InterpolationDisplay(np.zeros((1, 4))).plot()

@@ -139,3 +139,39 @@ def test_unfitted_estimator_raises(Estimator):
     """from_estimator on an unfitted estimator raises NotFittedError."""
     with pytest.raises(NotFittedError):
         LatentGridDisplay.from_estimator(Estimator())
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"dims": 5}, "dims must be a pair of latent dimensions, got 5"),
+        ({"dims": (0, 0)}, "dims must be two different dimensions"),
+        ({"dims": (-1, 0)}, "dims must be non-negative"),
+        ({"grid_values": 3}, "grid_values must be a pair.*got 3"),
+        ({"grid_values": [[0, 1], [[0], [1]]]}, "grid_values\\[1\\] must be 1-D"),
+        ({"grid_values": [[0, np.nan], [0, 1]]}, "grid_values\\[0\\] holds NaN"),
+    ],
+)
+def test_hand_built_dims_and_grid_values_are_checked(params, match):
+    """dims and grid_values given by hand are checked in plot, naming them."""
+    args = {"grid_values": [[0, 1], [0, 1]], **params}
+    grid_values = args.pop("grid_values")
+    display = LatentGridDisplay(np.zeros((4, 3)), grid_values, **args)
+    with pytest.raises(ValueError, match=match):
+        display.plot()
+
+
+@pytest.mark.parametrize("quantile_range", [("a", "b"), "ab", (0.1, None)])
+def test_quantile_ranges_that_are_not_numbers_raise(fitted, quantile_range):
+    """quantile_range must hold two numbers, not strings or None."""
+    estimator, _, _, _ = fitted(VAETransformer, "table")
+    with pytest.raises(ValueError, match="quantile_range must be a pair"):
+        LatentGridDisplay.from_estimator(estimator, quantile_range=quantile_range)
+
+
+def test_large_grid_values_get_short_labels():
+    """Latent values of 1e5 and more are labelled in three digits, not 300."""
+    display = LatentGridDisplay(
+        np.zeros((4, 4)), [[0, 1e300], [0, 1]], image_shape=(1, 2, 2)
+    ).plot()
+    assert [t.get_text() for t in display.ax_.get_xticklabels()] == ["0.00", "1e+300"]

@@ -116,3 +116,40 @@ def test_unfitted_estimator_raises(Estimator):
     """from_estimator on an unfitted estimator raises NotFittedError."""
     with pytest.raises(NotFittedError):
         LatentSpaceDisplay.from_estimator(Estimator(), np.zeros((3, 5)))
+
+
+@pytest.mark.parametrize(
+    "labels, match",
+    [
+        (np.zeros((5, 2)), "labels must be 1-D, one per row of latent, got shape"),
+        (3, "labels must be 1-D.*got shape \\(\\)"),
+        ([0.0, 1.0, np.nan, 2.0, 3.0], "labels holds NaN values"),
+        ([0.5, 1.5, np.inf, 2.5, 3.5], "labels holds infinite values"),
+    ],
+)
+def test_bad_labels_raise(labels, match):
+    """Labels must be 1-D, one per row, and finite when they are numbers."""
+    with pytest.raises(ValueError, match=match):
+        LatentSpaceDisplay(np.zeros((5, 2)), labels).plot()
+
+
+def test_mixed_labels_are_classes_named_by_their_str():
+    """Object labels mixing types are classes, one legend entry per str."""
+    labels = np.array([1, "cat", 1, "cat", None], dtype=object)
+    display = LatentSpaceDisplay(np.zeros((5, 2)), labels).plot()
+    texts = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert texts == ["1", "None", "cat"]
+
+
+@pytest.mark.parametrize("cdf", ["no", np.array([1, 0]), 1, None])
+def test_cdf_must_be_a_bool(cdf):
+    """cdf is True or False: a string or an array is not silently truthy."""
+    with pytest.raises(TypeError, match="cdf must be True or False"):
+        LatentSpaceDisplay(np.zeros((5, 2)), cdf=cdf).plot()
+
+
+@pytest.mark.parametrize("keyword", ["c", "color", "fc"])
+def test_colour_keywords_beside_labels_raise(keyword):
+    """With labels colouring the points, a colour of one's own cannot be added."""
+    with pytest.raises(ValueError, match="would hide the colours of the labels"):
+        LatentSpaceDisplay(np.zeros((4, 2)), [0, 1, 0, 1]).plot(**{keyword: "k"})

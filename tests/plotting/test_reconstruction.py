@@ -6,6 +6,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
+import torch
 from numpy.testing import assert_allclose
 from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
@@ -130,3 +132,27 @@ def test_unfitted_estimator_raises(Estimator):
     """from_estimator on an unfitted estimator raises NotFittedError."""
     with pytest.raises(NotFittedError):
         ReconstructionDisplay.from_estimator(Estimator(), np.zeros((3, 5)))
+
+
+@pytest.mark.parametrize(
+    "X, error, match",
+    [
+        (sp.csr_matrix(np.ones((3, 5))), TypeError, "X is a sparse matrix; pass dense"),
+        (None, ValueError, "X must be 2-D.*got shape \\(\\)"),
+        (3.0, ValueError, "X must be 2-D.*got shape \\(\\)"),
+        (np.ones(5), ValueError, "X must be 2-D.*got shape \\(5,\\)"),
+    ],
+)
+def test_X_without_dense_rows_raises(fitted, X, error, match):
+    """Sparse, scalar and 1-D X are refused before any row is taken."""
+    estimator, _, _, _ = fitted(VAETransformer, "table")
+    with pytest.raises(error, match=match):
+        ReconstructionDisplay.from_estimator(estimator, X)
+
+
+def test_X_that_requires_grad_is_read(fitted):
+    """A torch tensor that requires grad is read detached."""
+    estimator, X, _, _ = fitted(VAETransformer, "table")
+    tensor = torch.tensor(X, requires_grad=True)
+    display = ReconstructionDisplay.from_estimator(estimator, tensor, n_images=3)
+    assert_allclose(display.originals, X[:3])

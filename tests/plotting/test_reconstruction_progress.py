@@ -10,15 +10,13 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
 from skvae import VAETransformer
+from skvae.callbacks import RecordReconstructions
 from skvae.plotting import ReconstructionProgressDisplay
 from tests.conftest import ESTIMATORS
 
 
-class RecordReconstructions:
-    """Stands in for skvae.callbacks.RecordReconstructions (found by its name)."""
-
-    def __init__(self, X):
-        self.X = X
+class _Recorder(RecordReconstructions):
+    """A subclass of RecordReconstructions: found as one, whatever its name."""
 
 
 class _Trained(BaseEstimator):
@@ -55,7 +53,7 @@ def _trained(X, recorded_epochs, n_epochs=6):
         )
         for epoch in range(1, n_epochs + 1)
     ]
-    callbacks = [("print_log", object()), ("record", RecordReconstructions(X))]
+    callbacks = [("print_log", object()), ("record", _Recorder(X))]
     return _Trained(callbacks, history)
 
 
@@ -85,13 +83,12 @@ def test_from_estimator_collects_the_recorded_epochs(image_shape):
 
 def test_real_callback(fitted):
     """With skvae.callbacks.RecordReconstructions the display shows its records."""
-    callbacks = pytest.importorskip("skvae.callbacks")
     _, X, _, image_shape = fitted(VAETransformer, "digits")
     estimator = VAETransformer(
         hidden_dims=(8,),
         max_epochs=3,
         random_state=0,
-        callbacks=[callbacks.RecordReconstructions(X[:4], every=2)],
+        callbacks=[RecordReconstructions(X[:4], every=2)],
     ).fit(X)
     display = ReconstructionProgressDisplay.from_estimator(
         estimator, image_shape=image_shape
@@ -158,3 +155,10 @@ def test_unfitted_estimator_raises(Estimator):
     """from_estimator on an unfitted estimator raises NotFittedError."""
     with pytest.raises(NotFittedError):
         ReconstructionProgressDisplay.from_estimator(Estimator())
+
+
+def test_a_subclass_of_the_callback_is_found():
+    """The callback is found by isinstance, whatever its subclass is named."""
+    estimator = _trained(np.zeros((2, 4)), recorded_epochs=(2,))
+    display = ReconstructionProgressDisplay.from_estimator(estimator)
+    assert_allclose(display.epochs, [2])

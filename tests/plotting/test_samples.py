@@ -86,3 +86,10 @@ def test_unfitted_estimator_raises(Estimator):
     """from_estimator on an unfitted estimator raises NotFittedError."""
     with pytest.raises(NotFittedError):
         SamplesDisplay.from_estimator(Estimator())
+
+
+def test_n_cols_is_capped_at_the_number_of_samples():
+    """More columns than samples leaves no empty columns."""
+    rows = np.zeros((4, 4))
+    display = SamplesDisplay(rows, image_shape=(1, 2, 2)).plot(n_cols=10)
+    assert display.image_.get_array().shape == (2, 4 * 2 + 3)

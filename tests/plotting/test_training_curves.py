@@ -155,3 +155,21 @@ def test_unfitted_estimator_raises(Estimator):
     """from_estimator on an unfitted estimator raises NotFittedError."""
     with pytest.raises(NotFittedError):
         TrainingCurvesDisplay.from_estimator(Estimator())
+
+
+@pytest.mark.parametrize(
+    "history, epochs, error, match",
+    [
+        (None, None, TypeError, "history must be a dict.*got NoneType"),
+        (History(), None, TypeError, "history must be a dict.*from_estimator"),
+        ({"train_loss": [[1.0, 2.0]]}, None, ValueError, "'train_loss'\\] must be 1-D"),
+        ({"train_loss": [1.0, np.inf]}, None, ValueError, "holds infinite values"),
+        ({"valid_loss": [np.nan] * 2}, None, ValueError, "holds only NaN values"),
+        ({"train_loss": [1.0]}, 3, ValueError, "epochs must be 1-D.*shape \\(\\)"),
+        ({"train_loss": [1.0, 2.0]}, [1, np.nan], ValueError, "epochs holds NaN"),
+    ],
+)
+def test_bad_history_or_epochs_raise(history, epochs, error, match):
+    """history is a dict of 1-D values (NaN gaps allowed); epochs are finite."""
+    with pytest.raises(error, match=match):
+        TrainingCurvesDisplay(history, epochs).plot()
