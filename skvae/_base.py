@@ -68,8 +68,38 @@ def unchanged_on_failure(estimator, **copies):
         raise
 
 
+class AllOrNoneParamsMixin:
+    """``set_params`` that sets all the given parameters or, when one is refused,
+    none: scikit-learn's sets each in turn, so a refused name left the ones
+    before it set."""
+
+    def set_params(self, **params):
+        """Set the parameters of this estimator: all of them, or none.
+
+        Values are checked when they are used (``fit``, ``partial_fit``,
+        inference).
+
+        Parameters
+        ----------
+        **params : dict
+            Estimator parameters, by name; ``name__parameter`` reaches a nested
+            estimator's.
+
+        Returns
+        -------
+        self : object
+            The estimator.
+        """
+        with unchanged_on_failure(self):
+            return super().set_params(**params)
+
+
 class _BaseAutoencoder(
-    ClassNamePrefixFeaturesOutMixin, ChunkedInference, BaseEstimator, ABC
+    ClassNamePrefixFeaturesOutMixin,
+    AllOrNoneParamsMixin,
+    ChunkedInference,
+    BaseEstimator,
+    ABC,
 ):
     """Parameters, validation, training and inference shared by the autoencoders."""
 
@@ -107,26 +137,6 @@ class _BaseAutoencoder(
         """Draw ``n_samples`` new rows from the fitted model."""
 
     # -- fitting ----------------------------------------------------------------
-
-    def set_params(self, **params):
-        """Set the parameters of this estimator: all of them, or none.
-
-        scikit-learn's ``set_params`` sets each in turn, so a refused name left
-        the ones before it set; here a refused call changes nothing. Values are
-        checked when they are used (``fit``, ``partial_fit``, inference).
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters, by name.
-
-        Returns
-        -------
-        self : object
-            The estimator.
-        """
-        with unchanged_on_failure(self):
-            return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):

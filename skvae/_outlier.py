@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import unchanged_on_failure
+from ._base import AllOrNoneParamsMixin, unchanged_on_failure
 from ._inference import NonFiniteOutputError
 from ._sklearn import HasMethods, StrOptions, _fit_context, _set_random_states
 from ._vae import VAETransformer
@@ -44,7 +44,7 @@ def _mapped_without_overflow(method, A):
     return out[ok], ok
 
 
-class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
+class AutoencoderOutlierDetector(OutlierMixin, AllOrNoneParamsMixin, BaseEstimator):
     """Outlier detector that ranks rows by an autoencoder's likelihood or error.
 
     Fits ``estimator`` (by default a :class:`VAETransformer`) on mostly normal
@@ -167,26 +167,6 @@ class AutoencoderOutlierDetector(OutlierMixin, BaseEstimator):
         self.score_by = score_by
         self.scale_errors = scale_errors
         self.random_state = random_state
-
-    def set_params(self, **params):
-        """Set the parameters of this detector: all of them, or none.
-
-        scikit-learn's ``set_params`` sets each in turn, so a refused name left
-        the ones before it set; here a refused call changes nothing.
-
-        Parameters
-        ----------
-        **params : dict
-            Detector parameters, by name; ``estimator__name`` reaches the
-            wrapped estimator's.
-
-        Returns
-        -------
-        self : object
-            The detector.
-        """
-        with unchanged_on_failure(self):
-            return super().set_params(**params)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None):
