@@ -90,6 +90,17 @@ class AllOrNoneParamsMixin:
         self : object
             The estimator.
         """
+        # Nested estimators change in place: every name is checked first.
+        valid = self.get_params(deep=True)
+        for name in params:
+            parts = name.split("__")
+            # A nested name is also fine under an estimator replaced in this call.
+            replaced = any("__".join(parts[:i]) in params for i in range(1, len(parts)))
+            if name not in valid and not replaced:
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator {self}. Valid "
+                    f"parameters are: {sorted(valid)!r}."
+                )
         with unchanged_on_failure(self):
             return super().set_params(**params)
 

@@ -50,7 +50,7 @@ def check_finite_output(output, what):
     return output
 
 
-def map_chunks(module, A, fn, *, rows, device, keys=None):
+def map_chunks(module, A, fn, *, rows, device, keys=None, private=False):
     """Stack ``fn(module, chunk_tensor, chunk_keys)`` over chunks of ``rows`` of ``A``.
 
     ``chunk_keys`` is the chunk's slice of ``keys``, per-row values computed
@@ -59,7 +59,9 @@ def map_chunks(module, A, fn, *, rows, device, keys=None):
     Runs in ``A``'s precision: float64 input is computed with a float64 copy of
     the module, so results do not depend on how rows are chunked. Memory beyond
     the output is that of one chunk. The chunk tensors may share memory with
-    ``A``: ``fn`` must never write to them.
+    ``A``, so ``fn`` must never write to them, unless ``private``: then each
+    chunk is a copy (a user's network may begin with an in-place layer, such as
+    ``ReLU(inplace=True)``, which would write to the caller's array).
     """
     dtype = torch.float64 if A.dtype == np.float64 else torch.float32
     if dtype != module.dtype:
@@ -70,6 +72,8 @@ def map_chunks(module, A, fn, *, rows, device, keys=None):
         for start in range(0, len(A), rows):
             span = slice(start, start + rows)
             chunk = as_tensor(A[span], dtype=dtype, device=device)
+            if private:
+                chunk = chunk.clone()
             result = fn(module, chunk, None if keys is None else keys[span])
             result = result.cpu().numpy()
             if out is None:
@@ -129,7 +133,13 @@ class ChunkedInference(TransformerMixin):
         )
         rows = self._inference_rows(A.shape[1])
         return map_chunks(
-            self.module_, A, fn, rows=rows, device=self.device_, keys=keys
+            self.module_,
+            A,
+            fn,
+            rows=rows,
+            device=self.device_,
+            keys=keys,
+            private=self._structure_["encoder"] is not None,
         )
 
     def transform(self, X):

@@ -43,7 +43,7 @@ class TensorBatches:
 
     def __init__(self, dataset, batch_size, shuffle=False, generator=None):
         self.X = dataset.tensors[0]
-        self.batch_size = batch_size
+        self.batch_size = int(batch_size)  # torch's split takes no numpy ints
         self.shuffle = shuffle
         self.generator = generator
         self.draws = dataset.generator if isinstance(dataset, DrawnRows) else None

@@ -40,6 +40,12 @@ def _mapped_without_overflow(method, A):
         ok = np.ones(len(exc.output), dtype=bool)
         ok[exc.rows] = False
         return (method(_safe_indexing(A, ok)) if ok.any() else None), ok
+    out = np.asarray(out)
+    if out.ndim != 2:
+        raise ValueError(
+            f"{getattr(method, '__qualname__', method)} gives an array of shape "
+            f"{out.shape}; the detector needs 2-D rows."
+        )
     ok = np.isfinite(out).all(axis=1)
     return out[ok], ok
 
@@ -262,6 +268,12 @@ class AutoencoderOutlierDetector(OutlierMixin, AllOrNoneParamsMixin, BaseEstimat
         if encoded.any():
             decode = self.estimator_.inverse_transform
             decoded, ok = _mapped_without_overflow(decode, codes)
+            if np.shape(decoded)[1:] != X.shape[1:]:
+                raise ValueError(
+                    f"{type(self.estimator_).__name__}.inverse_transform gives rows "
+                    f"of shape {np.shape(decoded)[1:]}, not the {X.shape[1:]} of "
+                    "X: the detector cannot compare rows with their reconstructions."
+                )
             reconstructed[np.flatnonzero(encoded)[ok]] = decoded
         with np.errstate(over="ignore", invalid="ignore"):
             errors = (X - reconstructed) ** 2

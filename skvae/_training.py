@@ -169,9 +169,16 @@ def build_module(factory, X, seed, *, latent_dim, custom_networks, device):
         module.eval()
         with torch.no_grad():
             width = module.decode(module.code(torch.zeros(2, n_features))).shape[1]
+            if width != n_features:
+                raise ValueError(
+                    f"The decoder produces {width} values per row, but X has "
+                    f"{n_features} features."
+                )
+            if custom_networks:  # a copy: batch norm's statistics would move
+                _probe_training_pass(copy.deepcopy(module), n_features)
     # Shapes that do not fit raise RuntimeError; outputs of the wrong kind (a
-    # tuple, say) AttributeError or TypeError.
-    except (RuntimeError, AttributeError, TypeError) as exc:
+    # tuple, say) AttributeError or TypeError, a scalar IndexError.
+    except (RuntimeError, AttributeError, TypeError, IndexError) as exc:
         if not custom_networks:
             raise
         raise ValueError(
@@ -179,14 +186,19 @@ def build_module(factory, X, seed, *, latent_dim, custom_networks, device):
             f"features and codes of {latent_dim} dimensions: {exc}. Each must "
             "return one tensor of shape (n_rows, width)."
         ) from None
-    if width != n_features:
-        raise ValueError(
-            f"The decoder produces {width} values per row, but X has "
-            f"{n_features} features."
-        )
     if module.standardize is not None:
         module.standardize.set_statistics(*mean_and_scale(X))
     return module
+
+
+def _probe_training_pass(module, n_features):
+    """Run ``module``'s training pass on two rows of zeros: the user's networks may
+    return other kinds or shapes in training mode (``if self.training``)."""
+    module.train()
+    with torch.random.fork_rng(devices=[]):  # a VAE draws its noise from it
+        output = module(torch.zeros(2, n_features))
+    if not all(isinstance(value, torch.Tensor) for value in output):
+        raise TypeError("the training pass returned something other than tensors")
 
 
 def check_module_memory(factory, device):
@@ -258,6 +270,9 @@ def make_callbacks(
         made.append(("early_stopping", stopper))
     if verbose >= 2:
         made.append(("progress_bar", ProgressBar()))
+    # skorch names its own callbacks too; a user's of the same name clashes.
+    taken = {name for name, _ in made} | {"epoch_timer", "train_loss", "valid_loss"}
+    taken |= {"print_log"}
     for callback in callbacks or ():
         named = isinstance(callback, tuple) and len(callback) == 2
         if not isinstance(callback[1] if named else callback, Callback):
@@ -265,6 +280,16 @@ def make_callbacks(
                 "callbacks must hold skorch Callback instances or (name, "
                 f"Callback) pairs, got {callback!r}."
             )
+        if named:
+            name = callback[0]
+            if not isinstance(name, str):
+                raise TypeError(f"A callback's name must be a string, got {name!r}.")
+            if name in taken:
+                raise ValueError(
+                    f"The callback name {name!r} is taken (by skvae's or skorch's "
+                    "own callbacks, or another of yours); choose another."
+                )
+            taken.add(name)
         # A copy, so refitting starts afresh and the parameter is not mutated.
         made.append(copy.deepcopy(callback))
     return made

@@ -240,7 +240,9 @@ class VAETransformer(_BaseAutoencoder):
         **_BaseAutoencoder._parameter_constraints,
         "beta": [Number(Real, 0, None, closed="left")],
         "kl_warmup_epochs": [Count(0)],
-        "free_bits": [Number(Real, 0, None, closed="left")],
+        # Up to 1e30 nats a dimension: the floors of 2**24 dimensions still sum
+        # within float32 (free_bits=1e39 overflowed inside torch).
+        "free_bits": [Number(Real, 0, 1e30, closed="both")],
         "n_importance_samples": [Count(1)],
     }
 

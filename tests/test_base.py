@@ -631,3 +631,49 @@ def test_non_finite_outputs_are_named_by_row():
     with pytest.raises(ValueError, match=r"6 of 9 rows \(at 1, 3, 4, 5, 6, \.\.\.\)"):
         _inference.check_finite_output(output, "decoded rows")
     assert _inference.check_finite_output(output[[0, 2]], "codes") is not None
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_in_place_first_layers_never_write_the_callers_arrays(Estimator):
+    """A user's ReLU(inplace=True) zeroed the caller's X or Z: chunks are copies."""
+    X = normal_rows(40, 4)
+    est = Estimator(
+        **ONE_EPOCH,
+        encoder=nn.Sequential(nn.ReLU(inplace=True), nn.Linear(4, 8)),
+        decoder=nn.Sequential(nn.ReLU(inplace=True), nn.Linear(2, 4)),
+    )
+    X_given = X.copy()
+    est.fit(X_given)
+    est.transform(X_given)
+    est.score_samples(X_given)
+    Z = -np.ones((3, 2))
+    est.inverse_transform(Z)
+    assert_array_equal(X_given, X)
+    assert_array_equal(Z, -np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_numpy_integers_are_counts_too(Estimator):
+    """GridSearchCV passes np.int64 grid values: batch_size=np.int64(16) crashed."""
+    X = normal_rows(40, 3)
+    est = Estimator(**{**FAST, "batch_size": np.int64(16), "max_epochs": np.int64(2)})
+    est.fit(X).partial_fit(X)
+    assert est.n_iter_ == 3
+
+
+class _TupleWhenTraining(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.layer = nn.Linear(3, 8)
+
+    def forward(self, x):
+        h = self.layer(x)
+        return (h, x) if self.training else h
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_networks_that_misbehave_only_in_training_are_named(Estimator):
+    """The build check runs the training pass too (on a copy)."""
+    est = Estimator(**ONE_EPOCH, encoder=_TupleWhenTraining(), decoder=nn.Linear(2, 3))
+    with pytest.raises(ValueError, match="encoder/decoder modules failed"):
+        est.fit(normal_rows(40, 3))

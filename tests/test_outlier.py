@@ -557,3 +557,32 @@ def test_training_rows_all_minus_inf_are_a_clear_error():
     with pytest.raises(ValueError, match="Every training row scores -inf"):
         detector.fit(X)
     assert not hasattr(detector, "offset_")
+
+
+def test_reconstructions_of_another_shape_are_named():
+    """An inverse_transform that gives other rows was numpy's broadcast error."""
+    from sklearn.preprocessing import FunctionTransformer
+
+    halves = FunctionTransformer(
+        lambda Z: Z[:, :2], inverse_func=lambda Z: Z, check_inverse=False
+    )
+    with pytest.raises(ValueError, match=r"rows of shape \(2,\), not the \(4,\)"):
+        AutoencoderOutlierDetector(halves).fit(np.zeros((10, 4)))
+
+
+def test_nested_set_params_is_all_or_none():
+    """A refused nested name used to leave the names before it set."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    detector = AutoencoderOutlierDetector(
+        make_pipeline(StandardScaler(), VAETransformer(**FAST))
+    )
+    with pytest.raises(ValueError, match="Invalid parameter 'estimator__stand"):
+        detector.set_params(
+            estimator__vaetransformer__latent_dim=5,
+            estimator__standardscaler__bogus=1,
+        )
+    assert detector.estimator[-1].latent_dim == 2
+    detector.set_params(estimator=PCA(), estimator__n_components=3)
+    assert detector.estimator.n_components == 3

@@ -808,3 +808,19 @@ def test_callbacks_raising_keyboard_interrupt_still_stop_early():
         tol=1e9,  # no epoch improves by this much: stop after the first misses
     ).fit(normal_rows(60, 3))
     assert est.n_iter_ < 50
+
+
+@pytest.mark.parametrize(
+    ("callbacks", "error", "match"),
+    [
+        ([("print_log", Callback())], ValueError, "'print_log' is taken"),
+        ([("stop_on_divergence", Callback())], ValueError, "is taken"),
+        ([("a", Callback()), ("a", Callback())], ValueError, "'a' is taken"),
+        ([(1, Callback())], TypeError, "name must be a string"),
+    ],
+)
+def test_callback_names_that_clash_are_named(callbacks, error, match):
+    """skorch's duplicate-name error (or a TypeError inside it) came from skorch."""
+    est = VAETransformer(**FAST, callbacks=callbacks)
+    with pytest.raises(error, match=match):
+        est.fit(normal_rows())

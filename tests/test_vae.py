@@ -19,6 +19,7 @@ from tests.conftest import (
     WIDE,
     factor_data,
     low_rank_rows,
+    normal_rows,
     standardised_factor_data,
 )
 
@@ -433,3 +434,9 @@ def test_float32_input_gives_the_same_diagnostics():
     assert kl_per_dim.dtype == np.float64
     assert_allclose(kl_per_dim, est.kl_per_dim_, rtol=1e-4, atol=1e-6)
     assert n_active == est.n_active_units_
+
+
+def test_free_bits_beyond_float32_are_refused_by_name():
+    """free_bits=1e39 overflowed inside torch; floors stop at 1e30 nats."""
+    with pytest.raises(ValueError, match="'free_bits' parameter"):
+        VAETransformer(**FAST, free_bits=1e39).fit(normal_rows())
