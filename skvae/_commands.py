@@ -53,10 +53,12 @@ def check_output(path, what=""):
 
 def check_not_input(output, *inputs):
     """Raise :class:`CommandError` when writing ``output`` would replace an input."""
+    with path_errors(output):
+        target, exists = output.resolve(), output.exists()
     for path in inputs:
-        with path_errors(output):
-            same = output.resolve() == path.resolve() or (
-                output.exists() and path.exists() and os.path.samefile(output, path)
+        with path_errors(path):
+            same = target == path.resolve() or (
+                exists and path.exists() and os.path.samefile(output, path)
             )
         if same:
             raise CommandError(

@@ -57,12 +57,15 @@ def test_paths_the_file_system_cannot_answer_for_are_command_errors(
         check(path)
 
 
-def test_check_not_input_names_a_symlink_loop(tmp_path):
-    """Comparing an output with a looping input is a CommandError too."""
+def test_check_not_input_names_the_path_that_loops(tmp_path):
+    """A symlink loop is a CommandError naming the looping path, output or input."""
     data = tmp_path / "data.csv"
     data.write_text("1\n")
-    with pytest.raises(CommandError, match="a: "):
-        check_not_input(_symlink_loop(tmp_path), data)
+    loop = _symlink_loop(tmp_path)
+    with pytest.raises(CommandError, match=f"^{loop}: "):
+        check_not_input(loop, data)
+    with pytest.raises(CommandError, match=f"^{loop}: "):
+        check_not_input(tmp_path / "out.csv", data, loop)
 
 
 def test_check_output_refuses_a_pipe_and_a_folder(tmp_path):
