@@ -5,7 +5,6 @@ Concrete estimators implement the abstract hooks; training plumbing lives in
 inference methods in ``_inference``.
 """
 
-import contextlib
 import functools
 from abc import ABC, abstractmethod
 
@@ -18,12 +17,12 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._atomic import AllOrNoneParamsMixin, unchanged_on_failure
+from ._build import build_module, make_module
 from ._inference import ChunkedInference, as_tensor
 from ._sklearn import _fit_context, validate_parameter_constraints
 from ._training import (
-    build_module,
     make_callbacks,
-    make_module,
     make_net,
     n_epochs,
     rows_dtype,
@@ -48,61 +47,6 @@ from ._validation import (
     resolve_device,
 )
 from .nn.summary import summarize
-
-
-@contextlib.contextmanager
-def unchanged_on_failure(estimator, **copies):
-    """Put ``estimator``'s attributes back as they were when the block raises.
-
-    A call that fails (bad rows, divergence, Ctrl-C) leaves the estimator as it
-    was before the call: unfitted, or with the model it had. The block may rebind
-    any attribute; for those it changes in place (a net trained further),
-    ``copies`` holds copies made beforehand.
-    """
-    saved = dict(vars(estimator))
-    try:
-        yield
-    except BaseException:
-        vars(estimator).clear()
-        vars(estimator).update(saved, **copies)
-        raise
-
-
-class AllOrNoneParamsMixin:
-    """``set_params`` that sets all the given parameters or, when one is refused,
-    none: scikit-learn's sets each in turn, so a refused name left the ones
-    before it set."""
-
-    def set_params(self, **params):
-        """Set the parameters of this estimator: all of them, or none.
-
-        Values are checked when they are used (``fit``, ``partial_fit``,
-        inference).
-
-        Parameters
-        ----------
-        **params : dict
-            Estimator parameters, by name; ``name__parameter`` reaches a nested
-            estimator's.
-
-        Returns
-        -------
-        self : object
-            The estimator.
-        """
-        # Nested estimators change in place: every name is checked first.
-        valid = self.get_params(deep=True)
-        for name in params:
-            parts = name.split("__")
-            # A nested name is also fine under an estimator replaced in this call.
-            replaced = any("__".join(parts[:i]) in params for i in range(1, len(parts)))
-            if name not in valid and not replaced:
-                raise ValueError(
-                    f"Invalid parameter {name!r} for estimator {self}. Valid "
-                    f"parameters are: {sorted(valid)!r}."
-                )
-        with unchanged_on_failure(self):
-            return super().set_params(**params)
 
 
 class _BaseAutoencoder(

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_is_fitted
 
-from ._base import AllOrNoneParamsMixin, unchanged_on_failure
+from ._atomic import AllOrNoneParamsMixin, unchanged_on_failure
 from ._inference import NonFiniteOutputError
 from ._sklearn import HasMethods, StrOptions, _fit_context, _set_random_states
 from ._vae import VAETransformer

@@ -1,9 +1,9 @@
-"""Training plumbing on plain values: seeds, module, net and callbacks, splits, sync.
+"""Training plumbing on plain values: seeds, net and callbacks, splits, sync.
 
 The estimator passes each step the values it needs; nothing here reads the
-estimator. ``fit`` is: spawn seeds, build the module and the net, then for each
-training call split the rows, sync the net with the current parameters and run
-skorch's epochs.
+estimator. ``fit`` is: spawn seeds, build the module (``_build``) and the net,
+then for each training call split the rows, sync the net with the current
+parameters and run skorch's epochs.
 """
 
 import contextlib
@@ -28,17 +28,12 @@ from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data import TensorDataset
 
 from ._net import DrawnRows, QuietPrintLog, StopOnDivergence, TensorBatches
-from ._validation import check_memory
-from .nn import ConvDecoder, ConvEncoder
-from .nn.init import build_seeded
 
 # About this many optimiser steps make max_epochs="auto": few epochs on big tables,
 # many on tiny ones, within the bounds below. On an 8-feature factor model and on
 # the digits, 2000 steps at lr=1e-3 reach within 0.1-0.3 nats of 5000 steps.
 _AUTO_STEPS = 2500
 _AUTO_EPOCHS_MIN, _AUTO_EPOCHS_MAX = 10, 500
-# Hidden layers of the MLP when hidden_dims="auto".
-_MLP_HIDDEN_DIMS = (64, 32)
 # float32 keeps 24 significant bits: values within 2**10 standard deviations of 0
 # keep at least 14 of them once standardised, far below the data's own noise.
 _FLOAT32_SPAN = 2.0**10
@@ -50,9 +45,6 @@ FUSED_ADAM = True
 # many of the training rows: their standard errors are then a few percent of the
 # rows' spread, and encoding every row cost up to a twentieth of a short fit.
 STATISTICS_ROWS = 2048
-# Training holds four values per weight: the weight, its gradient and Adam's two
-# moments.
-_TRAINING_COPIES = 4
 # Share of the rows held out for early stopping when validation_fraction is None.
 EARLY_STOPPING_FRACTION = 0.1
 
@@ -100,41 +92,6 @@ def mean_and_scale(X):
     return mean, np.where(constant, 1.0, scale)
 
 
-def make_module(
-    module_class,
-    n_features,
-    *,
-    latent_dim,
-    likelihood,
-    architecture,
-    hidden_dims,
-    image_shape,
-    encoder,
-    decoder,
-):
-    """A fresh ``module_class`` with the configured networks.
-
-    The user's ``encoder`` and ``decoder`` are copied, so fitting never changes
-    them; otherwise the MLP or the convolutional networks are built.
-    """
-    if encoder is not None:
-        networks = {
-            "encoder": copy.deepcopy(encoder),
-            "decoder": copy.deepcopy(decoder),
-        }
-    elif architecture == "conv":
-        shape = tuple(image_shape)
-        dims = None if hidden_dims == "auto" else tuple(hidden_dims)
-        networks = {
-            "encoder": ConvEncoder(shape, dims),
-            "decoder": ConvDecoder(latent_dim, shape, dims),
-        }
-    else:
-        dims = _MLP_HIDDEN_DIMS if hidden_dims == "auto" else tuple(hidden_dims)
-        networks = {"hidden_dims": dims}
-    return module_class(n_features, latent_dim, likelihood=likelihood, **networks)
-
-
 def rows_dtype(X, scale):
     """torch dtype to hold the training rows ``X`` in: float32 unless it blurs them.
 
@@ -152,70 +109,6 @@ def rows_dtype(X, scale):
     with np.errstate(over="ignore"):  # a scale near float64's top: not exact
         exact = (span <= _FLOAT32_SPAN * scale) & (span < high) & (scale > low)
     return torch.float32 if exact.all() else torch.float64
-
-
-def build_module(factory, X, seed, *, latent_dim, custom_networks, device):
-    """The module from ``factory()``, seeded, checked on ``X``, its inputs fitted.
-
-    A module with a ``standardize`` layer gets the column statistics of ``X``.
-    ``custom_networks`` says the networks are the user's, so their failures on
-    the data are reported as a ValueError naming them. A module too large to
-    train in ``device``'s memory is a ValueError before anything is allocated.
-    """
-    n_features = X.shape[1]
-    try:
-        check_module_memory(factory, device)
-        module = build_seeded(factory, torch.Generator().manual_seed(seed))
-        module.eval()
-        with torch.no_grad():
-            width = module.decode(module.code(torch.zeros(2, n_features))).shape[1]
-            if width != n_features:
-                raise ValueError(
-                    f"The decoder produces {width} values per row, but X has "
-                    f"{n_features} features."
-                )
-            if custom_networks:  # a copy: batch norm's statistics would move
-                _probe_training_pass(copy.deepcopy(module), n_features)
-    # Shapes that do not fit raise RuntimeError; outputs of the wrong kind (a
-    # tuple, say) AttributeError or TypeError, a scalar IndexError.
-    except (RuntimeError, AttributeError, TypeError, IndexError) as exc:
-        if not custom_networks:
-            raise
-        raise ValueError(
-            f"The encoder/decoder modules failed on rows of {n_features} "
-            f"features and codes of {latent_dim} dimensions: {exc}. Each must "
-            "return one tensor of shape (n_rows, width)."
-        ) from None
-    if module.standardize is not None:
-        module.standardize.set_statistics(*mean_and_scale(X))
-    return module
-
-
-def _probe_training_pass(module, n_features):
-    """Run ``module``'s training pass on two rows of zeros: the user's networks may
-    return other kinds or shapes in training mode (``if self.training``)."""
-    module.train()
-    with torch.random.fork_rng(devices=[]):  # a VAE draws its noise from it
-        output = module(torch.zeros(2, n_features))
-    if not all(isinstance(value, torch.Tensor) for value in output):
-        raise TypeError("the training pass returned something other than tensors")
-
-
-def check_module_memory(factory, device):
-    """Raise a ValueError when training ``factory()`` cannot fit in ``device``'s
-    memory; the module is built on the meta device, which allocates nothing."""
-    with torch.device("meta"):
-        module = factory()
-    tensors = [*module.parameters(), *module.buffers()]
-    n_bytes = sum(t.numel() * t.element_size() for t in tensors)
-    n_weights = sum(p.numel() for p in module.parameters())
-    check_memory(
-        _TRAINING_COPIES * n_bytes,
-        device,
-        f"Training a model of {n_weights:,} weights (four values each: the "
-        "weight, its gradient and Adam's two moments)",
-        "Choose a smaller latent_dim, hidden_dims or network.",
-    )
 
 
 def make_callbacks(
