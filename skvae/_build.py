@@ -6,6 +6,7 @@ zeros, so networks that do not fit the data fail here, in our words.
 """
 
 import copy
+import functools
 
 import torch
 
@@ -66,8 +67,11 @@ def build_module(factory, X, seed, *, latent_dim, custom_networks, device):
     """
     n_features = X.shape[1]
     try:
-        check_module_memory(factory, device)
-        module = build_seeded(factory, torch.Generator().manual_seed(seed))
+        module = build_seeded(
+            factory,
+            torch.Generator().manual_seed(seed),
+            check=functools.partial(check_module_memory, device=device),
+        )
         module.eval()
         with torch.no_grad():
             width = module.decode(module.code(torch.zeros(2, n_features))).shape[1]
@@ -103,11 +107,9 @@ def _probe_training_pass(module, n_features):
         raise TypeError("the training pass returned something other than tensors")
 
 
-def check_module_memory(factory, device):
-    """Raise a ValueError when training ``factory()`` cannot fit in ``device``'s
-    memory; the module is built on the meta device, which allocates nothing."""
-    with torch.device("meta"):
-        module = factory()
+def check_module_memory(module, device):
+    """Raise a ValueError when training ``module`` (on the meta device, where it
+    allocates nothing) cannot fit in ``device``'s memory."""
     tensors = [*module.parameters(), *module.buffers()]
     n_bytes = sum(t.numel() * t.element_size() for t in tensors)
     n_weights = sum(p.numel() for p in module.parameters())

@@ -22,7 +22,7 @@ _WEIGHTED = (
 )
 
 
-def build_seeded(factory, generator):
+def build_seeded(factory, generator, *, check=None):
     """Call ``factory()`` and initialise the module it returns from ``generator``.
 
     The module is built on the CPU, as ``generator`` is a CPU generator; move it
@@ -43,6 +43,9 @@ def build_seeded(factory, generator):
         to ``meta``.
     generator : torch.Generator
         A CPU generator that supplies every random number.
+    check : callable, default=None
+        Called with the module while it is still on the meta device, before
+        any memory is allocated: it may raise to refuse a module too large.
 
     Returns
     -------
@@ -61,6 +64,8 @@ def build_seeded(factory, generator):
     """
     with torch.device("meta"):
         module = factory()
+    if check is not None:
+        check(module)
     for layer in module.modules():
         own = next(layer.parameters(recurse=False), None)
         if own is not None and not (
