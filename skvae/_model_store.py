@@ -87,7 +87,8 @@ def check_model(path, detector, columns):
     scores, with ``columns`` None or one name per feature.
 
     A forged or damaged file would otherwise fail later with a traceback from
-    deep inside the model. One row of zeros is scored to be sure.
+    deep inside the model. A typical row (the training mean where the model has
+    one, else zeros) must score finitely.
     """
     damaged = f"{path} holds a damaged or forged model"
     if not isinstance(detector, AutoencoderOutlierDetector):

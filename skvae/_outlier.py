@@ -47,7 +47,7 @@ def _mapped_without_overflow(method, A):
             f"{out.shape}; the detector needs 2-D rows."
         )
     ok = np.isfinite(out).all(axis=1)
-    return out[ok], ok
+    return (out if ok.all() else out[ok]), ok  # no copy in the usual case
 
 
 class AutoencoderOutlierDetector(OutlierMixin, AllOrNoneParamsMixin, BaseEstimator):

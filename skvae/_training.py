@@ -164,8 +164,8 @@ def make_callbacks(
     if verbose >= 2:
         made.append(("progress_bar", ProgressBar()))
     # skorch names its own callbacks too; a user's of the same name clashes.
-    taken = {name for name, _ in made} | {"epoch_timer", "train_loss", "valid_loss"}
-    taken |= {"print_log"}
+    skorchs = {"epoch_timer", "train_loss", "valid_loss", "print_log"}
+    taken = {name for name, _ in made} | skorchs
     for callback in callbacks or ():
         named = isinstance(callback, tuple) and len(callback) == 2
         if not isinstance(callback[1] if named else callback, Callback):

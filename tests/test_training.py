@@ -746,20 +746,25 @@ print("returned after", est.n_iter_, "epochs")
 """
 
 
+def _interrupted(script, estimator):
+    """What ``script`` printed, run for ``estimator``; it must exit with 130."""
+    result = subprocess.run(
+        [sys.executable, "-c", script.format(estimator=estimator)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 130, result.stdout + result.stderr
+    return result.stdout.strip()
+
+
 @pytest.mark.parametrize("estimator", ["VAETransformer", "AETransformer"])
 def test_ctrl_c_during_fit_propagates_and_leaves_the_estimator_unfitted(estimator):
     """A real SIGINT in epoch 2 raises KeyboardInterrupt out of fit, model dropped.
 
     skorch swallows KeyboardInterrupt; fit used to return a half-trained model.
     """
-    result = subprocess.run(
-        [sys.executable, "-c", _INTERRUPTED_FIT.format(estimator=estimator)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 130, result.stdout + result.stderr
-    assert result.stdout.strip() == "interrupted unfitted"
+    assert _interrupted(_INTERRUPTED_FIT, estimator) == "interrupted unfitted"
 
 
 _INTERRUPTED_PARTIAL_FIT = """
@@ -789,14 +794,8 @@ print("returned after", est.n_iter_, "epochs")
 @pytest.mark.parametrize("estimator", ["VAETransformer", "AETransformer"])
 def test_ctrl_c_during_partial_fit_keeps_the_trained_model(estimator):
     """A real SIGINT inside a later partial_fit leaves the earlier model as it was."""
-    result = subprocess.run(
-        [sys.executable, "-c", _INTERRUPTED_PARTIAL_FIT.format(estimator=estimator)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 130, result.stdout + result.stderr
-    assert result.stdout.strip() == "interrupted 2 epochs same"
+    result = _interrupted(_INTERRUPTED_PARTIAL_FIT, estimator)
+    assert result == "interrupted 2 epochs same"
 
 
 def test_callbacks_raising_keyboard_interrupt_still_stop_early():
