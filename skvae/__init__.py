@@ -2,7 +2,14 @@
 
 from ._ae import AETransformer
 from ._outlier import AutoencoderOutlierDetector
+from ._persist import load, save
 from ._vae import VAETransformer
+from ._version import __version__ as __version__
 
-__all__ = ["AETransformer", "AutoencoderOutlierDetector", "VAETransformer"]
-__version__ = "0.1.0"
+__all__ = [
+    "AETransformer",
+    "AutoencoderOutlierDetector",
+    "VAETransformer",
+    "load",
+    "save",
+]

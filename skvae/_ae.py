@@ -229,6 +229,7 @@ class AETransformer(_BaseAutoencoder):
 
     _module_class = AE
     _net_class = AutoencoderNet
+    _statistics = {"latent_mean_": 1, "latent_covariance_": 2}
 
     def _loss_params(self):
         return {}

@@ -21,6 +21,7 @@ from ._atomic import AllOrNoneParamsMixin, unchanged_on_failure
 from ._build import build_module, make_module
 from ._inference import ChunkedInference, as_tensor
 from ._sklearn import _fit_context, validate_parameter_constraints
+from ._state import SavedAutoencoder
 from ._training import (
     make_callbacks,
     make_net,
@@ -53,6 +54,7 @@ class _BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin,
     AllOrNoneParamsMixin,
     ChunkedInference,
+    SavedAutoencoder,
     BaseEstimator,
     ABC,
 ):
@@ -168,27 +170,37 @@ class _BaseAutoencoder(
         ``epochs`` is the length of the first training call (the cosine period).
         """
         self._structure_ = {name: getattr(self, name) for name in STRUCTURE_PARAMS}
-        names = ("architecture", "hidden_dims", "image_shape", "encoder", "decoder")
-        networks = {name: getattr(self, name) for name in names}
-        check_networks(**networks, n_features=X.shape[1])
+        check_networks(**self._networks(), n_features=X.shape[1])
         self.device_ = resolve_device(self.device)
         self._seeds_ = spawn_seeds(self.random_state)
-        factory = functools.partial(
-            make_module,
-            self._module_class,
-            X.shape[1],
-            latent_dim=self.latent_dim,
-            likelihood=self.likelihood,
-            **networks,
-        )
         module = build_module(
-            factory,
+            functools.partial(self._make_module, X.shape[1]),
             X,
             self._seeds_.init,
             latent_dim=self.latent_dim,
             custom_networks=self.encoder is not None,
             device=self.device_,
         )
+        self.net_ = self._make_net(module.to(self.device_), epochs)
+
+    def _networks(self):
+        names = ("architecture", "hidden_dims", "image_shape", "encoder", "decoder")
+        return {name: getattr(self, name) for name in names}
+
+    def _make_module(self, n_features):
+        """A fresh module as ``_structure_`` describes, for rows of ``n_features``."""
+        structure = self._structure_
+        return make_module(
+            self._module_class,
+            n_features,
+            latent_dim=structure["latent_dim"],
+            likelihood=structure["likelihood"],
+            **{name: structure[name] for name in self._networks()},
+        )
+
+    def _make_net(self, module, epochs):
+        """The skorch net that trains ``module`` (on ``device_``), with the
+        callbacks of the parameters; ``epochs``: the cosine schedule's period."""
         callbacks = make_callbacks(
             loss_parts=self._net_class.loss_parts,
             early_stopping=self.early_stopping,
@@ -199,9 +211,9 @@ class _BaseAutoencoder(
             verbose=self.verbose,
             callbacks=self.callbacks,
         )
-        self.net_ = make_net(
+        return make_net(
             self._net_class,
-            module.to(self.device_),
+            module,
             seeds=self._seeds_,
             device=self.device_,
             callbacks=callbacks,

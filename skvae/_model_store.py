@@ -11,9 +11,9 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from . import __version__
 from ._commands import CommandError, check_file, check_output, path_errors
 from ._outlier import AutoencoderOutlierDetector
+from ._version import __version__
 
 MODEL_FORMAT = "skvae-anomaly-model"
 TRUST_WARNING = (

@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_array, check_is_fitted
 from ._atomic import AllOrNoneParamsMixin, unchanged_on_failure
 from ._inference import NonFiniteOutputError
 from ._sklearn import HasMethods, StrOptions, _fit_context, _set_random_states
+from ._state import SavedDetector
 from ._vae import VAETransformer
 from ._validation import Number
 
@@ -50,7 +51,9 @@ def _mapped_without_overflow(method, A):
     return (out if ok.all() else out[ok]), ok  # no copy in the usual case
 
 
-class AutoencoderOutlierDetector(OutlierMixin, AllOrNoneParamsMixin, BaseEstimator):
+class AutoencoderOutlierDetector(
+    OutlierMixin, AllOrNoneParamsMixin, SavedDetector, BaseEstimator
+):
     """Outlier detector that ranks rows by an autoencoder's likelihood or error.
 
     Fits ``estimator`` (by default a :class:`VAETransformer`) on mostly normal

@@ -301,6 +301,7 @@ class VAETransformer(_BaseAutoencoder):
 
     _module_class = VAE
     _net_class = VAENet
+    _statistics = {"kl_per_dim_": 1, "n_active_units_": 0}
     _inference_params = ("batch_size", "n_importance_samples")
 
     def _loss_params(self):

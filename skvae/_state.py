@@ -1,0 +1,330 @@
+"""What a fitted estimator keeps in a model file (``skvae.save``), and how it is
+put back.
+
+Each mixin turns its estimator's learned state into JSON values and named
+tensors, and restores it from them after checking every value; the file
+container is ``_persist``'s.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+from skorch.history import History
+
+from ._serial import (
+    ModelFileError,
+    float64_spec,
+    from_json,
+    read_choice,
+    read_dict,
+    read_float,
+    read_int,
+    read_names,
+    spec_of,
+    to_json,
+)
+from ._training import Seeds
+from ._validation import MAX_WIDTH, STRUCTURE_PARAMS, resolve_device
+
+_HISTORY_VALUES = (bool, int, float, str, type(None))
+# What Adam keeps per weight: its step count and two moments.
+_ADAM_STATE = ("step", "exp_avg", "exp_avg_sq")
+
+
+def check_saveable_networks(estimator, where):
+    """Refuse the user's own encoder and decoder: their code is not in the file."""
+    structure = getattr(estimator, "_structure_", {})
+    if estimator.encoder is None and structure.get("encoder") is None:
+        return
+    raise ValueError(
+        f"{where} has its own encoder/decoder modules, which skvae's model files "
+        "cannot hold: rebuilding a torch module from a file means running its "
+        "code. Save this model with pickle or joblib, and load such files only "
+        "from sources you trust (see the README's 'Saving models')."
+    )
+
+
+class SavedAutoencoder:
+    """Mixin of the autoencoders: their module, optimizer, generators and statistics.
+
+    A subclass lists in ``_statistics`` what it learns beyond its module, each
+    with the number of latent dimensions in its shape (0: an int from 0 to
+    ``latent_dim``).
+    """
+
+    _statistics: dict = {}
+
+    def _saved_state(self, store):
+        """The fitted state as JSON values; its tensors go to ``store.tensors``."""
+        tensors = store.tensors
+        prefix = tensors.prefix()
+        net = self.net_
+        tensors.add(prefix + "module.", self.module_.state_dict())
+        tensors.add(prefix + "optimizer.", _optimizer_tensors(net.optimizer_))
+        generators = _generators(net)
+        tensors.add(
+            prefix + "generator.",
+            {
+                name: generator.get_state()  # a uint8 tensor, on the CPU
+                for name, generator in generators.items()
+            },
+        )
+        arrays = {
+            name: torch.from_numpy(np.asarray(getattr(self, name), dtype=np.float64))
+            for name, dims in self._statistics.items()
+            if dims
+        }
+        tensors.add(prefix + "statistics.", arrays)
+        scheduler = dict(net.callbacks_).get("lr_scheduler")
+        return {
+            "tensors": prefix,
+            "n_features_in_": self.n_features_in_,
+            "feature_names_in_": _names(self),
+            "structure": to_json(self._structure_, "structure"),
+            "seeds": list(self._seeds_),
+            "device": self.device_,
+            "generators": {name: str(g.device) for name, g in generators.items()},
+            "period": getattr(scheduler, "T_max", None),
+            "statistics": {
+                name: int(getattr(self, name))
+                for name, dims in self._statistics.items()
+                if not dims
+            },
+            "history": [
+                to_json({k: v for k, v in row.items() if k != "batches"}, "history")
+                for row in net.history
+            ],
+        }
+
+    def _restore_state(self, state, store, device):
+        """Put back the state :meth:`_saved_state` gave; ``self`` has its
+        parameters. ``device``: :func:`skvae.load`'s (None: the saved one)."""
+        keys = ("tensors", "n_features_in_", "feature_names_in_", "structure")
+        keys += ("seeds", "device", "generators", "period", "statistics", "history")
+        state = read_dict(state, "fitted", keys)
+        n_features = read_int(state["n_features_in_"], "n_features_in_", 1, MAX_WIDTH)
+        names = state["feature_names_in_"]
+        structure = read_dict(
+            from_json(state["structure"], "structure"), "structure", STRUCTURE_PARAMS
+        )
+        # The parameters the module was built with pass the estimator's checks.
+        type(self)(**{**self.get_params(), **structure})._validate_params()
+        seeds = state["seeds"]
+        if not isinstance(seeds, list) or len(seeds) != len(Seeds._fields):
+            raise ModelFileError("seeds is not a list of the fit's seeds.")
+        seeds = Seeds(*(read_int(seed, "seeds", 0, 2**32 - 1) for seed in seeds))
+        period = state["period"]
+        period = 1 if period is None else read_int(period, "period", 1)
+        prefix = state["tensors"]
+        if not isinstance(prefix, str):
+            raise ModelFileError("fitted.tensors is not a name prefix.")
+
+        target = self._load_device(state["device"], device)
+        if names is not None:
+            self.feature_names_in_ = read_names(names, "feature_names_in_", n_features)
+        self.n_features_in_ = n_features
+        if target != state["device"]:
+            structure["device"] = self.device
+        self._structure_ = structure
+        self._seeds_ = seeds
+        self.device_ = target
+        latent_dim = structure["latent_dim"]
+        tensors = store.tensors
+        self._restore_statistics(state["statistics"], tensors, prefix, latent_dim)
+        module = self._restored_module(tensors, prefix + "module.", n_features)
+        self.net_ = self._make_net(module.to(target), period)
+        _restore_optimizer(self.net_.optimizer_, tensors, prefix + "optimizer.")
+        _restore_generators(
+            self.net_, state["generators"], tensors, prefix + "generator."
+        )
+        self.net_.history = _history(state["history"])
+
+    def _load_device(self, saved, requested):
+        """The device to load on, setting the ``device`` parameter to match.
+
+        ``requested`` (load's ``device=``) wins; else the saved device, or the
+        CPU, with a warning, where that device is missing.
+        """
+        if not isinstance(saved, str):
+            raise ModelFileError("device is not a device name.")
+        if requested is not None:
+            self.device = requested
+            return resolve_device(requested)
+        try:
+            return resolve_device(saved)
+        except ValueError:
+            pass
+        if _device_type(saved) != "cuda":
+            raise ModelFileError(f"device is {saved!r}, not a torch device.")
+        warnings.warn(
+            f"The model was saved on {saved!r}, which this machine lacks: it is "
+            "loaded on the CPU. Pass device= to skvae.load to choose.",
+            UserWarning,
+            stacklevel=5,
+        )
+        if self.device != "auto":
+            self.device = "cpu"
+        return "cpu"
+
+    def _restored_module(self, tensors, prefix, n_features):
+        """The module built empty (on the meta device), then given the file's
+        tensors once they match its own names, shapes and dtypes."""
+        with torch.device("meta"):
+            module = self._make_module(n_features)
+        weights = tensors.take(prefix, spec_of(module.state_dict()), "module")
+        module.load_state_dict(weights, strict=True, assign=True)
+        return module.eval()
+
+    def _restore_statistics(self, values, tensors, prefix, latent_dim):
+        scalars = [name for name, dims in self._statistics.items() if not dims]
+        values = read_dict(values, "statistics", scalars)
+        for name in scalars:
+            setattr(self, name, read_int(values[name], name, 0, latent_dim))
+        spec = {
+            name: float64_spec((latent_dim,) * dims)
+            for name, dims in self._statistics.items()
+            if dims
+        }
+        arrays = tensors.take(prefix + "statistics.", spec, "statistics")
+        for name, tensor in arrays.items():
+            array = tensor.numpy().copy()
+            if not np.isfinite(array).all():
+                raise ModelFileError(f"{name} holds values that are not finite.")
+            setattr(self, name, array)
+
+
+def _names(estimator):
+    names = getattr(estimator, "feature_names_in_", None)
+    return None if names is None else [str(name) for name in names]
+
+
+def _optimizer_tensors(optimizer):
+    """Adam's state, per weight (by index): its step count and two moments."""
+    return {
+        f"{index}.{key}": value
+        for index, state in optimizer.state_dict()["state"].items()
+        for key, value in state.items()
+    }
+
+
+def _restore_optimizer(optimizer, tensors, prefix):
+    """Load the file's Adam state into ``optimizer``, built for the same module.
+
+    The step count is a float scalar (float32 or float64, which torch converts);
+    each moment has its weight's shape and dtype.
+    """
+    weights = [p for group in optimizer.param_groups for p in group["params"]]
+    found = {
+        name[len(prefix) :]: tensor
+        for name, tensor in tensors.tensors.items()
+        if name.startswith(prefix)
+    }
+    spec = {}
+    for index, weight in enumerate(weights):
+        step = found.get(f"{index}.step")
+        float_step = step is not None and step.dtype in (torch.float32, torch.float64)
+        spec[f"{index}.step"] = ((), step.dtype if float_step else torch.float32)
+        for moment in _ADAM_STATE[1:]:
+            spec[f"{index}.{moment}"] = (tuple(weight.shape), weight.dtype)
+    state = tensors.take(prefix, spec, "optimizer")
+    per_weight = {
+        index: {key: state[f"{index}.{key}"] for key in _ADAM_STATE}
+        for index in range(len(weights))
+    }
+    groups = optimizer.state_dict()["param_groups"]
+    optimizer.load_state_dict({"state": per_weight, "param_groups": groups})
+
+
+def _generators(net):
+    return {
+        name: value
+        for name, value in sorted(vars(net).items())
+        if isinstance(value, torch.Generator)
+    }
+
+
+def _restore_generators(net, devices, tensors, prefix):
+    """Give the rebuilt net's generators (seeded as at fit) the file's states.
+
+    A generator saved on another kind of device (CUDA, loaded on the CPU) keeps
+    the fresh stream from its seed: their states differ in kind.
+    """
+    generators = _generators(net)
+    devices = read_dict(devices, "generators", generators)
+    spec, same = {}, {}
+    for name, generator in generators.items():
+        if _device_type(devices[name]) == generator.device.type:
+            same[name] = generator
+            spec[name] = (tuple(generator.get_state().shape), torch.uint8)
+        else:
+            saved = tensors.tensors.get(prefix + name)
+            spec[name] = (() if saved is None else tuple(saved.shape), torch.uint8)
+    states = tensors.take(prefix, spec, "generator")
+    for name, generator in same.items():
+        try:
+            generator.set_state(states[name])
+        except RuntimeError:
+            raise ModelFileError(f"generator {name!r} has an invalid state.") from None
+
+
+def _device_type(name):
+    """The kind of device ``name`` names ("cpu", "cuda", ...), or a ModelFileError."""
+    try:
+        return torch.device(name).type
+    except (RuntimeError, TypeError):
+        raise ModelFileError(f"{name!r} is not a torch device.") from None
+
+
+def _history(rows):
+    """skorch's History of the file's per-epoch rows (batches are not saved)."""
+    if not isinstance(rows, list):
+        raise ModelFileError("history is not a list of epochs.")
+    epochs = []
+    for row in rows:
+        row = from_json(row, "history")
+        if not isinstance(row, dict) or not all(
+            isinstance(value, _HISTORY_VALUES) for value in row.values()
+        ):
+            raise ModelFileError("history holds an epoch that is not plain values.")
+        epochs.append(row)
+    return History(epochs)
+
+
+class SavedDetector:
+    """Mixin of the outlier detector: its fitted model and threshold."""
+
+    def _saved_state(self, store):
+        scale = self.error_scale_
+        if scale is not None:
+            prefix = store.tensors.prefix()
+            store.tensors.add(prefix, {"error_scale_": torch.from_numpy(scale)})
+        return {
+            "estimator_": store.encode(self.estimator_, "estimator_"),
+            "score_by_": self.score_by_,
+            "offset_": to_json(self.offset_, "offset_"),
+            "error_scale_": None if scale is None else prefix,
+        }
+
+    def _restore_state(self, state, store, device):
+        keys = ("estimator_", "score_by_", "offset_", "error_scale_")
+        state = read_dict(state, "fitted", keys)
+        estimator = store.decode(state["estimator_"], "estimator_")
+        n_features = getattr(estimator, "n_features_in_", None)
+        if n_features is None:
+            raise ModelFileError("estimator_ is not fitted.")
+        scores = {"likelihood", "reconstruction"}
+        self.score_by_ = read_choice(state["score_by_"], "score_by_", scores)
+        self.offset_ = read_float(state["offset_"], "offset_")
+        prefix = state["error_scale_"]
+        self.error_scale_ = None
+        if prefix is not None:
+            if not isinstance(prefix, str):
+                raise ModelFileError("error_scale_ is not a name prefix.")
+            spec = {"error_scale_": float64_spec((n_features,))}
+            scale = store.tensors.take(prefix, spec, "error_scale_")["error_scale_"]
+            scale = scale.numpy().copy()
+            if not (np.isfinite(scale) & (scale > 0)).all():
+                raise ModelFileError("error_scale_ holds values that are not positive.")
+            self.error_scale_ = scale
+        self.estimator_ = estimator
