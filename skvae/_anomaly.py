@@ -1,8 +1,8 @@
-"""``skvae anomaly fit`` and ``skvae anomaly score``: outlier detection on tables.
+"""``skvae anomaly fit``, ``score`` and ``info``: outlier detection on tables.
 
 Thin over :class:`~skvae.AutoencoderOutlierDetector`: read a table, fit the
-detector and save it, or load it and write each row's score. Plain values in;
-the argument parsing is in ``_cli``.
+detector and save it, or load it and write each row's score, or say what a
+model file holds. Plain values in; the argument parsing is in ``_cli``.
 """
 
 import sys
@@ -12,7 +12,7 @@ import numpy as np
 
 from ._ae import AETransformer
 from ._commands import CommandError, check_not_input, check_output
-from ._model_store import check_destination, load_model, save_model
+from ._model_store import check_destination, describe_model, load_model, save_model
 from ._outlier import _DEFAULT_EPOCHS, AutoencoderOutlierDetector
 from ._tables import read_table, write_scores
 from ._vae import VAETransformer
@@ -102,6 +102,12 @@ def run_score(*, model, data, output, header):
         f"outliers{where}",
         file=sys.stderr if output is None else sys.stdout,
     )
+
+
+def run_info(*, model):
+    """``skvae anomaly info``: what the model file ``model`` holds, no weight read."""
+    for line in describe_model(model):
+        print(line)
 
 
 def _check_columns(path, n_columns, columns, n_expected, expected):

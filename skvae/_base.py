@@ -354,6 +354,16 @@ class _BaseAutoencoder(
         )
         return check_random_state(seed)
 
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # skorch puts a CUDA model unpickled without CUDA on the CPU, with a
+        # warning; the estimator follows it there, as skvae.load does.
+        net = vars(self).get("net_")
+        if net is not None and str(net.device) != self.device_:
+            self.device_ = str(net.device)
+            if self.device != "auto":
+                self.device = self._structure_["device"] = self.device_
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]

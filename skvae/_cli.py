@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from ._anomaly import run_fit, run_score
+from ._anomaly import run_fit, run_info, run_score
 from ._commands import CommandError
 from ._demo import run_demo
-from ._model_store import TRUST_WARNING
+from ._model_store import SAFE_FORMAT
 from ._outlier import _DEFAULT_EPOCHS
 
 PROG = "skvae"
@@ -90,7 +90,8 @@ def _add_demo(commands):
 
 
 def _add_anomaly(commands):
-    """Add ``anomaly`` and its ``fit`` and ``score`` actions to ``commands``."""
+    """Add ``anomaly`` and its ``fit``, ``score`` and ``info`` actions to
+    ``commands``."""
     anomaly = commands.add_parser(
         "anomaly",
         help="fit an autoencoder outlier detector to a table, then score rows",
@@ -98,8 +99,9 @@ def _add_anomaly(commands):
             "Outlier detection with AutoencoderOutlierDetector. 'fit' trains an "
             "autoencoder on mostly normal rows of a table and saves it with its "
             "outlier threshold; 'score' writes each row's score (lower is more "
-            "abnormal) and whether it is an outlier. Tables are .npy files "
-            "(2-D, numeric) or CSV files (any other extension). " + TRUST_WARNING
+            "abnormal) and whether it is an outlier; 'info' says what a model "
+            "file holds. Tables are .npy files "
+            "(2-D, numeric) or CSV files (any other extension). " + SAFE_FORMAT
         ),
     )
     actions = anomaly.add_subparsers(
@@ -112,7 +114,7 @@ def _add_anomaly(commands):
         description=(
             "Fit AutoencoderOutlierDetector to the rows of TRAIN, save it to "
             "--model and print a summary. Without --model-type ae, --latent-dim "
-            "or --max-epochs the detector's default VAE is used. " + TRUST_WARNING
+            "or --max-epochs the detector's default VAE is used. " + SAFE_FORMAT
         ),
     )
     fit.add_argument("train", type=Path, metavar="TRAIN", help="training table")
@@ -121,7 +123,8 @@ def _add_anomaly(commands):
         type=Path,
         required=True,
         metavar="PATH",
-        help="where to save the fitted model (a pickle), replacing any file there",
+        help="where to save the fitted model (skvae's model file, as skvae.save "
+        "writes), replacing any file there",
     )
     fit.add_argument(
         "--model-type",
@@ -177,7 +180,7 @@ def _add_anomaly(commands):
             "Write the CSV 'row,score,is_outlier' for the rows of DATA: row is the "
             "0-based index of the data row (a header not counted), score the "
             "detector's score_samples (lower is more abnormal), is_outlier 1 for "
-            "rows below the model's threshold, else 0. " + TRUST_WARNING
+            "rows below the model's threshold, else 0. " + SAFE_FORMAT
         ),
     )
     score.add_argument(
@@ -195,6 +198,19 @@ def _add_anomaly(commands):
         help="CSV file to write, replacing any file there (default: standard output)",
     )
     score.set_defaults(handler=run_score)
+
+    info = actions.add_parser(
+        "info",
+        help="say what a saved model is, without loading its weights",
+        description=(
+            "Print what the model file MODEL holds: its classes and parameters, "
+            "the training columns, the library versions that saved it and a "
+            "training summary (epochs, last loss, threshold). Only the file's "
+            "JSON config is read; no weight is loaded. " + SAFE_FORMAT
+        ),
+    )
+    info.add_argument("model", type=Path, metavar="MODEL", help="a skvae model file")
+    info.set_defaults(handler=run_info)
     for action in (fit, score):
         action.add_argument(
             "--header",

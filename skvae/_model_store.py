@@ -1,11 +1,8 @@
-"""The ``skvae anomaly`` model file: a fitted detector and its column names, pickled."""
+"""The ``skvae anomaly`` model file: a fitted detector and its column names, in
+skvae's own format (``skvae.save``), which loading never executes."""
 
-import contextlib
 import math
-import os
-import pickle
 import sys
-import tempfile
 import warnings
 from numbers import Integral, Real
 
@@ -13,12 +10,14 @@ import numpy as np
 
 from ._commands import CommandError, check_file, check_output, path_errors
 from ._outlier import AutoencoderOutlierDetector
-from ._version import __version__
+from ._persist import CLASSES, read_config, read_model, write_model
+from ._serial import from_json
+from .exceptions import ModelFileError
 
-MODEL_FORMAT = "skvae-anomaly-model"
-TRUST_WARNING = (
-    "Model files are pickles: load only models from trusted sources, as loading "
-    "one can run arbitrary code."
+SAFE_FORMAT = (
+    "Model files are skvae's own format (a zip of JSON and safetensors, as "
+    "skvae.save writes): reading one runs no code from it, and pickles are "
+    "refused."
 )
 
 
@@ -28,57 +27,41 @@ def check_destination(path):
 
 
 def save_model(detector, path, *, columns):
-    """Pickle the model beside ``path``, then rename: never a half-written file."""
-    model = {
-        "format": MODEL_FORMAT,
-        "version": __version__,
-        "detector": detector,
-        "columns": columns,
-    }
-    # Beside the target, so the rename stays on one file system and is atomic;
-    # a short name of its own, as the target's name may be near the limit.
-    with path_errors(path):
-        handle, temporary = tempfile.mkstemp(
-            dir=path.parent, prefix=".skvae-", suffix=".tmp"
-        )
+    """Save the detector and the training columns (or None) to ``path``, written
+    beside it and renamed: never a half-written file."""
     try:
-        with os.fdopen(handle, "wb") as file:
-            pickle.dump(model, file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-    except BaseException as exc:  # Ctrl-C too: no temporary is left behind
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise CommandError(
-                f"cannot write model to {path}: {exc.strerror or exc}"
-            ) from None
-        raise
+        write_model(detector, path, notes={"columns": columns})
+    except OSError as exc:
+        raise CommandError(
+            f"cannot write model to {path}: {exc.strerror or exc}"
+        ) from None
 
 
 def load_model(path):
-    """The fitted detector and training column names (or None) saved at ``path``."""
+    """The fitted detector and training column names (or None) saved at ``path``.
+
+    Warnings of the load (other library versions, a CUDA model put on the CPU)
+    become one line each on stderr, after the model passed its checks.
+    """
     check_file(path)
-    try:
-        # torch warns about the pickle protocol of a damaged file's tensors; the
-        # one line the user gets says the file is damaged.
-        with open(path, "rb") as file, warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = pickle.load(file)
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror or exc}") from None
-    # Unpickling arbitrary bytes fails with almost any exception type.
-    except Exception:
-        model = None
-    if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
-        raise CommandError(f"{path} is not a model saved by 'skvae anomaly fit'")
-    detector, columns = model.get("detector"), model.get("columns")
-    check_model(path, detector, columns)
-    if model.get("version") != __version__:
-        print(
-            f"{path} was saved by skvae {model.get('version')}; this is skvae "
-            f"{__version__}",
-            file=sys.stderr,
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with path_errors(path):
+            try:
+                detector, notes = read_model(path)
+            except ModelFileError as exc:
+                raise CommandError(str(exc)) from None
+    if not isinstance(detector, AutoencoderOutlierDetector):
+        raise CommandError(
+            f"{path} holds a {type(detector).__name__}, not an outlier detector: "
+            "save one with 'skvae anomaly fit' or skvae.save(detector, path)"
         )
+    columns = notes.get("columns") if isinstance(notes, dict) else None
+    if columns is None and hasattr(detector, "feature_names_in_"):
+        columns = [str(name) for name in detector.feature_names_in_]
+    check_model(path, detector, columns)
+    for warning in caught:
+        print(f"{path}: {warning.message}", file=sys.stderr)
     return detector, columns
 
 
@@ -86,13 +69,11 @@ def check_model(path, detector, columns):
     """Raise :class:`CommandError` unless ``detector`` is a fitted detector that
     scores, with ``columns`` None or one name per feature.
 
-    A forged or damaged file would otherwise fail later with a traceback from
-    deep inside the model. A typical row (the training mean where the model has
-    one, else zeros) must score finitely.
+    The file format checks every value's type and every tensor's shape, not
+    that the weights make sense: a typical row (the training mean where the
+    model has one, else zeros) must score finitely.
     """
     damaged = f"{path} holds a damaged or forged model"
-    if not isinstance(detector, AutoencoderOutlierDetector):
-        raise CommandError(f"{damaged}: it has no outlier detector")
     try:
         n_features, offset = detector.n_features_in_, detector.offset_
     except AttributeError:
@@ -125,3 +106,75 @@ def check_model(path, detector, columns):
         ) from None
     if np.shape(scores) != (1,) or not np.isfinite(scores).all():
         raise CommandError(f"{damaged}: a typical row does not get a finite score")
+
+
+def describe_model(path):
+    """Lines saying what the model file at ``path`` holds, read from its config
+    alone: no weight is loaded."""
+    check_file(path)
+    with path_errors(path):
+        try:
+            config = read_config(path)
+            model = config["model"]
+            lines = [f"{path}: skvae model file, format {config['format_version']}"]
+            versions = from_json(config["versions"], "versions")
+            lines.append(
+                "Saved with: "
+                + ", ".join(f"{name} {version}" for name, version in versions.items())
+            )
+            lines += _describe(model, "Model", from_json(config["notes"], "notes"))
+        except ModelFileError as exc:
+            raise CommandError(str(exc)) from None
+        except (KeyError, TypeError, AttributeError):
+            raise CommandError(f"{path} holds a damaged or forged model") from None
+    return lines
+
+
+def _describe(node, title, notes, *, template=False):
+    """Lines describing one model node of a config; a ``template`` (the
+    detector's unfitted ``estimator``) is not said to be unfitted."""
+    kind = node.get("kind")
+    if kind == "pipeline":
+        lines = [f"{title}: Pipeline"]
+        for name, step in node["steps"]:
+            lines += ["  " + line for line in _describe(step, f"step {name!r}", {})]
+        return lines
+    if kind == "skops":
+        return [f"{title}: a scikit-learn estimator (read by skops.io)"]
+    if kind == "value":
+        return [f"{title}: {node['value']!r}"]
+    # As scikit-learn's repr: the parameters that differ from the defaults.
+    params = from_json(node["params"], "params")
+    defaults = CLASSES[node["class"]]().get_params(deep=False)
+    shown = ", ".join(
+        f"{name}={value!r}"
+        for name, value in sorted(params.items())
+        if name not in defaults or value != defaults[name]
+    )
+    lines = [f"{title}: {node['class']}({shown})"]
+    for name, sub in sorted(node["estimators"].items()):
+        lines += ["  " + line for line in _describe(sub, name, {}, template=True)]
+    fitted = node["fitted"]
+    if fitted is None:
+        return lines if template else lines + ["  not fitted"]
+    if "estimator_" in fitted:  # the detector
+        lines.append(
+            f"  score: {fitted['score_by_']}, threshold (offset_): "
+            f"{from_json(fitted['offset_'], 'offset_')!r}"
+        )
+        return lines + _describe(fitted["estimator_"], "Fitted model", notes)
+    columns = notes.get("columns") or fitted["feature_names_in_"]
+    features = f"{fitted['n_features_in_']} features"
+    if columns:
+        features += ": " + ", ".join(columns)
+    history = [from_json(row, "history") for row in fitted["history"]]
+    lines += [f"  {features}", f"  trained on {fitted['device']}"]
+    if history:
+        last = history[-1]
+        losses = ", ".join(
+            f"{key} {last[key]:.4g}"
+            for key in ("train_loss", "valid_loss")
+            if isinstance(last.get(key), float)
+        )
+        lines.append(f"  epochs: {len(history)}; last epoch: {losses or 'no loss'}")
+    return lines

@@ -205,10 +205,21 @@ class AutoencoderNet(NeuralNet):
         for name, value in state.items():
             if isinstance(value, torch.Generator):
                 state[name] = GeneratorState.of(value)
+        # The module parameter is module_ itself, which skorch pickles apart
+        # (mapping its device); the validation rows are set again before each
+        # training call.
+        if state["module"] is state.get("module_", state["module"]):
+            state["module"] = _MODULE_
+        state["train_split"] = None
+        copies = {}
+        for name in ("callbacks", "callbacks_"):
+            state[name] = _without_training_copies(state[name], copies)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)  # skorch maps the device when CUDA is missing
+        if isinstance(self.module, str) and self.module == _MODULE_:
+            self.module = self.module_
         for name, value in list(vars(self).items()):
             if isinstance(value, GeneratorState):
                 setattr(self, name, value.generator(self.device))
@@ -226,6 +237,45 @@ class AutoencoderNet(NeuralNet):
         prefix, parts = self.__dict__.pop("_batch_parts")
         for part, value in zip(self.loss_parts, parts.tolist(), strict=True):
             self.history.record_batch(f"{prefix}_{part}", value)
+
+
+# What skorch's callbacks copy of the model while training, made afresh when each
+# training call begins: EarlyStopping's best weights, and LRScheduler's torch
+# scheduler, which holds a second copy of the optimizer. skorch pickles them
+# outside its device mapping, so a CUDA model's pickle could not be loaded
+# without CUDA; they also doubled the pickle.
+_TRAINING_COPIES = ("best_model_weights_", "lr_scheduler_")
+# Stands in a pickle for the module parameter when it is the trained module_.
+_MODULE_ = "<module_>"
+
+
+def _without_training_copies(callbacks, copies):
+    """``callbacks`` (a list of callbacks or (name, callback) pairs, or None) with
+    each callback holding training copies replaced by a copy without them.
+
+    ``copies`` maps the ids of callbacks already copied to their copies, so a
+    callback in two lists stays one object.
+    """
+    if callbacks is None:
+        return None
+    return [
+        (item[0], _copied(item[1], copies))
+        if isinstance(item, tuple)
+        else _copied(item, copies)
+        for item in callbacks
+    ]
+
+
+def _copied(callback, copies):
+    if not any(getattr(callback, name, None) is not None for name in _TRAINING_COPIES):
+        return callback
+    if id(callback) not in copies:
+        copied = copy.copy(callback)
+        for name in _TRAINING_COPIES:
+            if hasattr(copied, name):
+                setattr(copied, name, None)
+        copies[id(callback)] = copied
+    return copies[id(callback)]
 
 
 class GeneratorState(NamedTuple):

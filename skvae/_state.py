@@ -315,7 +315,7 @@ class SavedDetector:
             raise ModelFileError("estimator_ is not fitted.")
         scores = {"likelihood", "reconstruction"}
         self.score_by_ = read_choice(state["score_by_"], "score_by_", scores)
-        self.offset_ = read_float(state["offset_"], "offset_")
+        self.offset_ = read_float(from_json(state["offset_"], "offset_"), "offset_")
         prefix = state["error_scale_"]
         self.error_scale_ = None
         if prefix is not None:

@@ -1,9 +1,10 @@
-"""Tests for the ``skvae anomaly fit`` and ``score`` actions, mostly through ``main``.
+"""Tests for the ``skvae anomaly`` actions (fit, score, info), mostly through ``main``.
 
 The table reader and the model file have their own tests (test_tables.py,
 test_model_store.py); these run the actions end to end, as a user does.
 """
 
+import pickle
 from pathlib import Path
 
 import numpy as np
@@ -86,7 +87,7 @@ def fitted(tmp_path_factory):
     """A model fitted on a CSV with a header, shared by the scoring-error tests."""
     folder = tmp_path_factory.mktemp("fitted")
     train = _table(folder, "csv-header")
-    model = folder / "model.pkl"
+    model = folder / "model.skvae"
     argv = ["anomaly", "fit", str(train), "--model", str(model), *FAST_ARGS]
     assert main(argv) == 0
     return model
@@ -97,7 +98,7 @@ def test_fit_then_score_flags_the_planted_outliers(kind, tmp_path, capsys):
     """Fit, then score: one line per row, the planted rows lowest, the model's own."""
     X = _data()
     train = _table(tmp_path, kind, X)
-    model = tmp_path / "model.pkl"
+    model = tmp_path / "model.skvae"
 
     summary = _fit(capsys, train, model, *FAST_ARGS)
     assert "60 rows x 4 features" in summary
@@ -105,7 +106,7 @@ def test_fit_then_score_flags_the_planted_outliers(kind, tmp_path, capsys):
     assert "Threshold (offset_): " in summary
     assert "Training rows flagged as outliers: " in summary
     assert f"Wrote {model}" in summary
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pkl", train.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skvae", train.name]
 
     first = _score(capsys, model, train)
     rows, scores, flags = _parse(first.out)
@@ -132,7 +133,7 @@ def test_fit_builds_the_requested_model(
     options, model_type, estimator, tmp_path, capsys
 ):
     """No model options keep the detector's default; others build the model."""
-    model = tmp_path / "model.pkl"
+    model = tmp_path / "model.skvae"
     _fit(capsys, _table(tmp_path, "npy"), model, *options)
 
     detector, _ = load_model(model)
@@ -159,7 +160,7 @@ def test_fit_is_repeatable_and_seeded_by_random_state(tmp_path, capsys):
 def test_contamination_flags_that_fraction_of_the_training_rows(tmp_path, capsys):
     """--contamination 0.1 flags about 6 of 60 training rows."""
     train = _table(tmp_path, "npy")
-    model = tmp_path / "model.pkl"
+    model = tmp_path / "model.skvae"
 
     summary = _fit(capsys, train, model, *FAST_ARGS, "--contamination", "0.1")
     _, _, flags = _parse(_score(capsys, model, train).out)
@@ -222,7 +223,7 @@ def test_fit_reports_a_bad_training_file_in_one_line(
 ):
     """A bad training table exits 1 with one line naming the file; no model."""
     train = _write(tmp_path / name, content)
-    model = tmp_path / "model.pkl"
+    model = tmp_path / "model.skvae"
 
     line = _error(capsys, ["anomaly", "fit", str(train), "--model", str(model)])
 
@@ -252,8 +253,8 @@ def test_score_reports_a_bad_data_file_in_one_line(
 
 # Every refusal of load_model is tested in test_model_store.py.
 BAD_MODELS = [
-    ("missing.pkl", None, "missing.pkl: no such file"),
-    ("text.pkl", "1,2,3,4\n", "text.pkl is not a model saved by"),
+    ("missing.skvae", None, "missing.skvae: no such file"),
+    ("text.skvae", "1,2,3,4\n", "text.skvae is not a skvae model file"),
 ]
 
 
@@ -267,6 +268,47 @@ def test_score_reports_a_bad_model_file_in_one_line(
     model = _write(tmp_path / name, content)
     data = fitted.parent / "train.csv"
     assert message in _error(capsys, ["anomaly", "score", str(model), str(data)])
+
+
+def test_score_refuses_a_pickled_model_without_loading_it(fitted, tmp_path, capsys):
+    """A pickle (the old model files) is named as one and never unpickled."""
+    marker = tmp_path / "ran"
+    model = tmp_path / "old.pkl"
+    model.write_bytes(pickle.dumps(_WritesWhenUnpickled(str(marker))))
+    line = _error(
+        capsys, ["anomaly", "score", str(model), str(fitted.parent / "train.csv")]
+    )
+    assert "old.pkl is a pickle, not a skvae model file" in line
+    assert not marker.exists()
+
+
+class _WritesWhenUnpickled:
+    """Unpickling it writes a file: the payload a forged pickle could carry."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+def test_info_says_what_a_model_is(fitted, capsys):
+    """``skvae anomaly info`` prints the classes, columns, versions and training."""
+    assert main(["anomaly", "info", str(fitted)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{fitted}: skvae model file, format 1\n")
+    assert "Model: AutoencoderOutlierDetector(" in out
+    assert "Fitted model: VAETransformer(" in out
+    assert "epochs: 2; last epoch: train_loss" in out
+    assert "Saved with: skvae " in out
+
+
+def test_info_on_what_is_not_a_model_is_one_line(fitted, capsys):
+    """info on a table exits 1 with one line naming the file."""
+    table = fitted.parent / "train.csv"
+    assert f"{table} is not a skvae model file" in _error(
+        capsys, ["anomaly", "info", str(table)]
+    )
 
 
 @pytest.mark.parametrize("target", ["folder", "under-a-file/out", "no-folder/out"])
@@ -294,7 +336,7 @@ def test_unwritable_output_is_a_one_line_error(
 def test_actions_take_plain_values(fitted, tmp_path, capsys):
     """run_fit and run_score, called without a parser, do what the commands do."""
     train = fitted.parent / "train.csv"
-    model = tmp_path / "model.pkl"
+    model = tmp_path / "model.skvae"
     out = tmp_path / "scores.csv"
 
     run_fit(

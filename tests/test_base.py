@@ -485,6 +485,44 @@ def test_pickles_hold_generator_states_not_generators(Estimator):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_pickles_hold_no_tensor_outside_the_device_mapping(Estimator):
+    """Only skorch's device-mapped bytes hold tensors: the callbacks' training
+    copies (early stopping's best weights, the scheduler's optimizer) are not
+    pickled, so a CUDA model's pickle loads without CUDA; training goes on the
+    same."""
+    X = factor_data(n_samples=80)
+    params = {**FAST, "max_epochs": 4, "early_stopping": True, "lr_schedule": "cosine"}
+    est = Estimator(**params).fit(X)
+    callbacks = dict(est.net_.callbacks_)
+    assert callbacks["early_stopping"].best_model_weights_ is not None  # not lost
+    unpickler = _RecordingUnpickler(io.BytesIO(pickle.dumps(est)))
+    unpickler.classes = []
+    loaded = unpickler.load()
+    assert not [name for name in unpickler.classes if name.startswith("torch._utils")]
+    est.partial_fit(X)
+    loaded.partial_fit(X)
+    assert_array_equal(est.transform(X), loaded.transform(X))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_cuda_pickle_loads_on_the_cpu(Estimator, monkeypatch):
+    """A model pickled on CUDA, unpickled without CUDA, predicts the same on the
+    CPU and refits there (faked as skorch's tests do: the net says "cuda")."""
+    X = factor_data(n_samples=60)
+    est = Estimator(**FAST).fit(X)
+    expected = fitted_outputs(est, X)
+    est.net_.device = est.device_ = est.device = est._structure_["device"] = "cuda"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(UserWarning, match="no CUDA devices"):
+        loaded = pickle.loads(pickle.dumps(est))
+    assert loaded.device_ == "cpu" and loaded.get_params()["device"] == "cpu"
+    for a, b in zip(expected, fitted_outputs(loaded, X), strict=True):
+        assert_array_equal(a, b)
+    loaded.partial_fit(X)
+    assert loaded.fit(X).device_ == "cpu"
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
 def test_clone_is_unfitted_with_same_params(Estimator):
     """clone copies parameters and none of the fitted state."""
     est = Estimator(**WIDE, latent_dim=3).fit(factor_data(n_samples=30))

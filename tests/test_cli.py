@@ -82,7 +82,8 @@ def test_anomaly_help_explains_both_commands(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "fit train a detector" in text
     assert "score score the rows" in text
-    assert "pickles: load only models from trusted sources" in text
+    assert "info say what a saved model is" in text
+    assert "reading one runs no code from it, and pickles are refused" in text
 
 
 DEMO_DEFAULTS = {
