@@ -61,7 +61,10 @@ class SavedAutoencoder:
         prefix = tensors.prefix()
         net = self.net_
         tensors.add(prefix + "module.", self.module_.state_dict())
-        tensors.add(prefix + "optimizer.", _optimizer_tensors(net.optimizer_))
+        tensors.add(
+            prefix + "optimizer.",
+            _optimizer_tensors(net.optimizer_.state_dict()["state"]),
+        )
         generators = _generators(net)
         tensors.add(
             prefix + "generator.",
@@ -133,8 +136,11 @@ class SavedAutoencoder:
         tensors = store.tensors
         self._restore_statistics(state["statistics"], tensors, prefix, latent_dim)
         module = self._restored_module(tensors, prefix + "module.", n_features)
+        adam = _optimizer_state(module, tensors, prefix + "optimizer.")
         self.net_ = self._make_net(module.to(target), period)
-        _restore_optimizer(self.net_.optimizer_, tensors, prefix + "optimizer.")
+        optimizer = self.net_.optimizer_
+        groups = optimizer.state_dict()["param_groups"]
+        optimizer.load_state_dict({"state": adam, "param_groups": groups})
         _restore_generators(
             self.net_, state["generators"], tensors, prefix + "generator."
         )
@@ -199,22 +205,22 @@ def _names(estimator):
     return None if names is None else [str(name) for name in names]
 
 
-def _optimizer_tensors(optimizer):
+def _optimizer_tensors(state):
     """Adam's state, per weight (by index): its step count and two moments."""
     return {
         f"{index}.{key}": value
-        for index, state in optimizer.state_dict()["state"].items()
-        for key, value in state.items()
+        for index, per_weight in state.items()
+        for key, value in per_weight.items()
     }
 
 
-def _restore_optimizer(optimizer, tensors, prefix):
-    """Load the file's Adam state into ``optimizer``, built for the same module.
+def _optimizer_state(module, tensors, prefix):
+    """The file's Adam state for ``module``'s weights, by index, once checked.
 
     The step count is a float scalar (float32 or float64, which torch converts);
     each moment has its weight's shape and dtype.
     """
-    weights = [p for group in optimizer.param_groups for p in group["params"]]
+    weights = list(module.parameters())  # the optimizer's one group, in order
     found = {
         name[len(prefix) :]: tensor
         for name, tensor in tensors.tensors.items()
@@ -228,12 +234,10 @@ def _restore_optimizer(optimizer, tensors, prefix):
         for moment in _ADAM_STATE[1:]:
             spec[f"{index}.{moment}"] = (tuple(weight.shape), weight.dtype)
     state = tensors.take(prefix, spec, "optimizer")
-    per_weight = {
+    return {
         index: {key: state[f"{index}.{key}"] for key in _ADAM_STATE}
         for index in range(len(weights))
     }
-    groups = optimizer.state_dict()["param_groups"]
-    optimizer.load_state_dict({"state": per_weight, "param_groups": groups})
 
 
 def _generators(net):
