@@ -34,6 +34,7 @@ BENCHMARKS = {
     "inference": ("inference", [], []),
     "scaling": ("scaling", [], []),
     "grid_search": ("grid_search", [], []),
+    "persist": ("persist", [], []),
 }
 
 

@@ -60,3 +60,18 @@ def test_anomaly_block_runs():
     assert namespace["auc"] == pytest.approx(0.94, abs=0.01)
     assert set(np.unique(namespace["flags"])) <= {-1, 1}
     assert namespace["errors"].shape == (1, 64)
+
+
+def test_saving_block_runs(tmp_path, monkeypatch):
+    """The README's saving block saves and loads the anomaly block's detector,
+    which then flags the same rows."""
+    monkeypatch.chdir(tmp_path)
+    namespace = {}
+    anomaly = _code_blocks("python")[2].replace("max_epochs=50", "max_epochs=2")
+    exec(compile(anomaly, "README.md", "exec"), namespace)
+    flags = namespace["detector"].predict(namespace["new"])
+    exec(compile(_code_blocks("python")[3], "README.md", "exec"), namespace)
+    assert (tmp_path / "detector.skvae").is_file()
+    np.testing.assert_array_equal(
+        namespace["detector"].predict(namespace["new"]), flags
+    )
