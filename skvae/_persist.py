@@ -16,6 +16,7 @@ import re
 import tempfile
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 import safetensors
@@ -243,7 +244,9 @@ def _read_archive(path, file, *, members):
                     f"{path} is not a skvae model file: it holds {what} ({name!r}), "
                     "which is refused without being read."
                 )
-        if len(set(names)) != len(names) or CONFIG not in names:
+        if len(set(names)) != len(names):
+            raise ModelFileError(f"{path} is damaged: two of its members share a name.")
+        if CONFIG not in names:
             raise ModelFileError(f"{path} is not a skvae model file: it has no config.")
         config = _parse_config(path, _read_member(path, archive, CONFIG))
         expected = {CONFIG, *config["checksums"]}
@@ -272,7 +275,15 @@ def _read_member(path, archive, name):
         if name == CONFIG and info.file_size > _MAX_CONFIG_BYTES:
             raise ModelFileError(f"{path} is not a skvae model file: huge config.")
         return archive.read(info)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError) as exc:
+    # zlib.error: a damaged deflated member (the config) fails before its CRC.
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+        RuntimeError,
+    ) as exc:
         if isinstance(exc, ModelFileError):
             raise
         raise ModelFileError(
@@ -308,7 +319,9 @@ def _parse_config(path, text):
     )
     versions = config["versions"]
     if not valid or not isinstance(versions, dict):
-        raise ModelFileError(f"{path} is damaged: its checksums or versions are not.")
+        raise ModelFileError(
+            f"{path} is damaged: its checksums or versions are not valid."
+        )
     return config
 
 
@@ -372,6 +385,12 @@ class _Store:
             ]
             params = obj.get_params(deep=False)
             del params["steps"]
+            if params.get("memory") is not None:
+                # Loading it would have joblib unpickle whatever that folder holds.
+                raise ValueError(
+                    f"{where} caches in memory={params['memory']!r}, which skvae's "
+                    "model files cannot hold; set memory=None before saving."
+                )
             params = to_json(params, where)
             return {"kind": "pipeline", "steps": steps, "params": params}
         if obj is None or obj == "passthrough":
@@ -441,6 +460,8 @@ class _Store:
             params = from_json(node["params"], where)
             if not isinstance(params, dict) or "steps" in params:
                 raise ModelFileError(f"{where} has parameters that are not a dict.")
+            if params.get("memory") is not None:
+                raise ModelFileError(f"{where} names a cache folder; none is saved.")
             decoded = [
                 (name, self.decode(step, f"{where}.steps[{name!r}]"))
                 for name, step in steps

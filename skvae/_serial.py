@@ -16,12 +16,15 @@ from .exceptions import ModelFileError
 
 _TUPLE, _FLOAT, _RANDOM_STATE = "__tuple__", "__float__", "__random_state__"
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
+_MT_KEYS = 624  # the keys of a RandomState's Mersenne Twister
 
 
 def to_json(value, where):
     """``value`` as JSON values, or a ValueError naming ``where`` it sits."""
     if value is None or isinstance(value, bool | str):
         return value
+    if isinstance(value, np.bool_):  # scikit-learn's "boolean" takes numpy's
+        return bool(value)
     if isinstance(value, Integral):
         return int(value)
     if isinstance(value, Real):
@@ -71,7 +74,13 @@ def _random_state(state, where):
     rng = np.random.RandomState()
     try:
         kind, keys, pos, has_gauss, gauss = state
-        if not all(isinstance(key, int) and 0 <= key < 2**32 for key in keys):
+        if len(keys) != _MT_KEYS or not all(
+            isinstance(key, int) and 0 <= key < 2**32 for key in keys
+        ):
+            raise ValueError
+        # numpy takes any position: one past the keys makes each draw read the
+        # memory beyond them, until it crashes.
+        if not isinstance(pos, int) or not 0 <= pos <= _MT_KEYS:
             raise ValueError
         rng.set_state((kind, np.array(keys, dtype=np.uint32), pos, has_gauss, gauss))
     except (TypeError, ValueError):

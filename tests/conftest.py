@@ -6,17 +6,21 @@ as pytest fixtures.
 """
 
 import gzip
+import json
 import math
+import zipfile
 from hashlib import sha256
 
 import numpy as np
 import pytest
+import safetensors.torch
 import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from torch import nn
 
 from skvae import AETransformer, VAETransformer
+from skvae._persist import CONFIG, TENSORS
 from skvae.datasets import _mnist
 
 ESTIMATORS = [VAETransformer, AETransformer]
@@ -162,6 +166,72 @@ def assert_works(est, X):
     samples = est.sample(3, random_state=0)
     assert samples.shape == (3, n_features)
     assert np.all(np.isfinite(samples))
+
+
+def write_zip(path, members):
+    """Write a zip of ``members`` (name -> bytes) to ``path``."""
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def rewrite_model_file(path, edit, *, checksums=True):
+    """Rewrite the ``skvae.save`` file at ``path`` through ``edit(config, tensors,
+    members)``, which changes in place its JSON config, its tensors (name ->
+    tensor) and its other members (name -> bytes).
+
+    The checksums are then those of the new members, so that the check under
+    test is the one that fires; ``checksums=False`` keeps the saved ones. Raw
+    bytes ``edit`` puts in ``members`` under the tensors' name replace them.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = {name: archive.read(name) for name in archive.namelist()}
+    config = json.loads(members.pop(CONFIG))
+    tensors = safetensors.torch.load(members.pop(TENSORS))
+    edit(config, tensors, members)
+    members = {TENSORS: safetensors.torch.save(tensors), **members}
+    if checksums:
+        config["checksums"] = {
+            name: sha256(data).hexdigest() for name, data in members.items()
+        }
+    write_zip(path, {CONFIG: json.dumps(config).encode(), **members})
+
+
+def config_edit(path, value):
+    """An edit for :func:`rewrite_model_file` setting the config's value at the
+    dotted ``path`` (list items by index)."""
+
+    def edit(config, tensors, members):
+        *keys, last = path.split(".")
+        node = config
+        for key in keys:
+            node = node[int(key) if isinstance(node, list) else key]
+        node[int(last) if isinstance(node, list) else last] = value
+
+    return edit
+
+
+def tensor_edit(name, value):
+    """An edit for :func:`rewrite_model_file` setting the tensor ``name`` (None:
+    deleting it)."""
+
+    def edit(config, tensors, members):
+        if value is None:
+            del tensors[name]
+        else:
+            tensors[name] = value
+
+    return edit
+
+
+def member_edit(name, data):
+    """An edit for :func:`rewrite_model_file` setting the member ``name`` to the
+    bytes ``data``."""
+
+    def edit(config, tensors, members):
+        members[name] = data
+
+    return edit
 
 
 # IDX type code of each NumPy dtype the format can hold.
