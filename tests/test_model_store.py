@@ -171,17 +171,22 @@ def test_load_model_checks_the_file(name, message, tmp_path):
         load_model(tmp_path / name)
 
 
-def test_load_model_says_when_another_version_saved_it(
-    detector, tmp_path, capsys, monkeypatch
-):
-    """A model saved by another skvae loads, with one line on stderr saying so."""
-    path = tmp_path / "old.skvae"
+def _save_as_skvae_0_0_1(detector, path, monkeypatch):
+    """save_model, as skvae 0.0.1 would have written the file."""
     versions = _persist._versions(skops=False)
     with monkeypatch.context() as patch:
         patch.setattr(
             _persist, "_versions", lambda skops: {**versions, "skvae": "0.0.1"}
         )
         save_model(detector, path, columns=None)
+
+
+def test_load_model_says_when_another_version_saved_it(
+    detector, tmp_path, capsys, monkeypatch
+):
+    """A model saved by another skvae loads, with one line on stderr saying so."""
+    path = tmp_path / "old.skvae"
+    _save_as_skvae_0_0_1(detector, path, monkeypatch)
 
     loaded, columns = load_model(path)
     assert columns is None
@@ -327,12 +332,7 @@ def test_a_forged_model_is_one_line_without_the_version_note(
 ):
     """The version note comes only for a model that passed the checks."""
     path = tmp_path / "forged.skvae"
-    versions = _persist._versions(skops=False)
-    with monkeypatch.context() as patch:
-        patch.setattr(
-            _persist, "_versions", lambda skops: {**versions, "skvae": "0.0.1"}
-        )
-        save_model(AutoencoderOutlierDetector(), path, columns=None)
+    _save_as_skvae_0_0_1(AutoencoderOutlierDetector(), path, monkeypatch)
     with pytest.raises(CommandError, match="its detector is not fitted"):
         load_model(path)
     assert capsys.readouterr().err == ""
