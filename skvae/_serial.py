@@ -151,14 +151,18 @@ class Tensors:
         for name, tensor in tensors.items():
             self.tensors[prefix + name] = tensor.detach().cpu().contiguous()
 
-    def take(self, prefix, spec, where):
-        """The tensors under ``prefix``, named as in ``spec`` (name -> (shape,
-        dtype)), or a ModelFileError naming the first that differs."""
-        found = {
+    def under(self, prefix):
+        """The tensors under ``prefix``, by their names after it; unchecked."""
+        return {
             name[len(prefix) :]: tensor
             for name, tensor in self.tensors.items()
             if name.startswith(prefix)
         }
+
+    def take(self, prefix, spec, where):
+        """The tensors under ``prefix``, named as in ``spec`` (name -> (shape,
+        dtype)), or a ModelFileError naming the first that differs."""
+        found = self.under(prefix)
         missing, extra = sorted(set(spec) - set(found)), sorted(set(found) - set(spec))
         if missing:
             raise ModelFileError(f"{where}: the tensor {missing[0]!r} is missing.")

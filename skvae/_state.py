@@ -221,11 +221,7 @@ def _optimizer_state(module, tensors, prefix):
     each moment has its weight's shape and dtype.
     """
     weights = list(module.parameters())  # the optimizer's one group, in order
-    found = {
-        name[len(prefix) :]: tensor
-        for name, tensor in tensors.tensors.items()
-        if name.startswith(prefix)
-    }
+    found = tensors.under(prefix)
     spec = {}
     for index, weight in enumerate(weights):
         step = found.get(f"{index}.step")
@@ -262,7 +258,7 @@ def _restore_generators(net, devices, tensors, prefix):
             same[name] = generator
             spec[name] = (tuple(generator.get_state().shape), torch.uint8)
         else:
-            saved = tensors.tensors.get(prefix + name)
+            saved = tensors.under(prefix).get(name)
             spec[name] = (() if saved is None else tuple(saved.shape), torch.uint8)
     states = tensors.take(prefix, spec, "generator")
     for name, generator in same.items():
