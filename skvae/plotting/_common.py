@@ -29,6 +29,8 @@ _RESERVED = {
 }
 # Keywords of a drawing call that say the same thing: at most one may be passed.
 _EXCLUSIVE = {"scatter": ("c", "color", "facecolor")}
+# How messages count the entries of dims.
+_COUNTS = {2: "two", 3: "three"}
 
 
 def _fitted_model(estimator, display, *, uses, inverts=False):
@@ -79,24 +81,40 @@ def _check_rows_memory(n_rows, n_features, latent_dim, what, remedy):
     check_memory(n_bytes, "cpu", what, remedy)
 
 
-def _get_axes(ax):
-    """``ax``, checked, or the Axes of a new figure when ``ax`` is None."""
+def _get_axes(ax, *, three_d=False, why=""):
+    """``ax``, checked, or the Axes of a new figure when ``ax`` is None.
+
+    ``three_d`` asks for matplotlib's 3-D Axes instead of a 2-D rectilinear one;
+    ``why`` says in the error for any other Axes why that kind is needed.
+    """
     import matplotlib.axes
 
     if ax is None:
         import matplotlib.pyplot as plt
 
-        _, ax = plt.subplots(layout="constrained")
+        projection = "3d" if three_d else None
+        _, ax = plt.subplots(
+            layout="constrained", subplot_kw={"projection": projection}
+        )
         return ax
     if not isinstance(ax, matplotlib.axes.Axes):
         raise TypeError(
             f"ax must be a matplotlib Axes or None, got {type(ax).__name__}; pass "
             "a single Axes, e.g. ax from `fig, ax = plt.subplots()`."
         )
-    if ax.name != "rectilinear":
+    reason = f" ({why})" if why else ""
+    if three_d:
+        from mpl_toolkits.mplot3d import Axes3D
+
+        if not isinstance(ax, Axes3D):
+            raise ValueError(
+                f"ax must be a 3-D Axes, got a {ax.name!r} projection{reason}; make "
+                "one with plt.figure().add_subplot(projection='3d'), or pass ax=None."
+            )
+    elif ax.name != "rectilinear":
         raise ValueError(
-            f"ax must be a 2-D rectilinear Axes, got a {ax.name!r} projection; "
-            "make one with plt.subplots(), without a projection."
+            f"ax must be a 2-D rectilinear Axes, got a {ax.name!r} projection"
+            f"{reason}; make one with plt.subplots(), without a projection."
         )
     if ax.get_figure() is None:
         raise ValueError("ax was removed from its figure; pass an Axes in a figure.")
@@ -298,24 +316,35 @@ def _as_row(x, name):
     return row
 
 
-def _check_dims(dims, latent_dim=None):
-    """Two distinct latent dimensions, both in ``range(latent_dim)`` when given."""
-    if not np.iterable(dims) or isinstance(dims, str) or len(dims) != 2:
-        raise ValueError(f"dims must be a pair of latent dimensions, got {dims!r}.")
-    dims = tuple(dims)
+def _check_dims(dims, latent_dim=None, *, lengths=(2,)):
+    """Distinct latent dimensions, as many as an entry of ``lengths`` says, all in
+    ``range(latent_dim)`` when it is given."""
+    if not np.iterable(dims) or isinstance(dims, str) or len(dims) not in lengths:
+        counts = (
+            "a pair of" if lengths == (2,) else " or ".join(_COUNTS[n] for n in lengths)
+        )
+        raise ValueError(f"dims must be {counts} latent dimensions, got {dims!r}.")
     for d in dims:
         if not isinstance(d, Integral) or isinstance(d, bool):
-            raise ValueError(f"dims must hold integers, got {dims!r}.")
-        if d < 0 and latent_dim is None:
+            raise ValueError(f"dims must hold integers, got {tuple(dims)!r}.")
+    dims = tuple(int(d) for d in dims)
+    count = _COUNTS[len(dims)]
+    if latent_dim is None:
+        if min(dims) < 0:
             raise ValueError(f"dims must be non-negative, got {dims!r}.")
-        if latent_dim is not None and not 0 <= d < latent_dim:
-            raise ValueError(
-                f"dims={dims} is out of range: the latent space has latent_dim="
-                f"{latent_dim}, so dimensions run from 0 to {latent_dim - 1}."
-            )
-    if dims[0] == dims[1]:
-        raise ValueError(f"dims must be two different dimensions, got {dims}.")
-    return int(dims[0]), int(dims[1])
+    elif len(dims) > latent_dim:
+        raise ValueError(
+            f"dims={dims} names {count} dimensions, but the latent space has only "
+            f"latent_dim={latent_dim}."
+        )
+    elif not all(0 <= d < latent_dim for d in dims):
+        raise ValueError(
+            f"dims={dims} is out of range: the latent space has latent_dim="
+            f"{latent_dim}, so dimensions run from 0 to {latent_dim - 1}."
+        )
+    if len(set(dims)) < len(dims):
+        raise ValueError(f"dims must be {count} different dimensions, got {dims}.")
+    return dims
 
 
 def _check_bool(value, name):

@@ -1,4 +1,4 @@
-"""Scatter of latent codes on two latent dimensions, coloured by a label."""
+"""Scatter of latent codes on two or three latent dimensions, coloured by a label."""
 
 import numpy as np
 
@@ -56,7 +56,7 @@ def _class_colours(n_classes):
 
 
 class LatentSpaceDisplay:
-    """Latent codes scattered on two latent dimensions, coloured by a label.
+    """Latent codes scattered on two or three latent dimensions, coloured by a label.
 
     It is recommended to use :meth:`from_estimator` to create a
     :class:`LatentSpaceDisplay`. All parameters are stored as attributes.
@@ -70,12 +70,14 @@ class LatentSpaceDisplay:
         named by their ``str``, or at most 20 distinct integer values) get one
         colour each and a legend; other numbers, which must be finite, get a
         continuous colormap and a colorbar. None draws one colour.
-    dims : tuple of int, default=(0, 1)
-        The two latent dimensions on the x and y axes. Ignored when
-        ``latent_dim == 1``.
+    dims : tuple of int of length 2 or 3, default=(0, 1)
+        The latent dimensions on the x and y axes, and with three entries on the
+        z axis of a 3-D scatter. Two dims are ignored when ``latent_dim == 1``;
+        three need ``latent_dim >= 3``.
     cdf : bool, default=False
         Map each coordinate through the standard normal CDF, so the axes run over
-        [0, 1] and codes from an N(0, I) prior would fill the unit square evenly.
+        [0, 1] and codes from an N(0, I) prior would fill the unit square (or
+        cube) evenly.
 
     Attributes
     ----------
@@ -88,21 +90,27 @@ class LatentSpaceDisplay:
     cdf : bool
         Whether coordinates are drawn through the normal CDF.
     ax_ : matplotlib.axes.Axes
-        Axes with the scatter.
+        Axes with the scatter; a :class:`mpl_toolkits.mplot3d.axes3d.Axes3D` for
+        three dims.
     figure_ : matplotlib.figure.Figure
         Figure containing the scatter.
     scatter_ : matplotlib.collections.PathCollection
-        The scatter; ``scatter_.get_offsets()`` holds the plotted coordinates.
+        The scatter. With two dims ``scatter_.get_offsets()`` holds the plotted
+        coordinates; with three it is a 3-D collection
+        (:class:`mpl_toolkits.mplot3d.art3d.Path3DCollection`).
 
     See Also
     --------
-    LatentGridDisplay : Decoded images over a grid of the same two dimensions.
+    LatentGridDisplay : Decoded images over a grid of two of the dimensions.
 
     Notes
     -----
     With ``latent_dim == 1`` the code ``z0`` is on the x axis and the label on
     the y axis (a strip per class, jittered with a fixed seed; a strip at 0
     without labels).
+
+    Three dims draw on matplotlib's 3-D Axes (``projection="3d"``), which shade
+    farther points paler to show depth.
 
     Examples
     --------
@@ -117,6 +125,12 @@ class LatentSpaceDisplay:
     >>> display = LatentSpaceDisplay.from_estimator(vae, X[:50], y[:50], cdf=True)
     >>> display.scatter_.get_offsets().shape
     (50, 2)
+    >>> vae3 = VAETransformer(latent_dim=3, hidden_dims=(8,), max_epochs=2,
+    ...                       random_state=0).fit(X[:50])
+    >>> display = LatentSpaceDisplay.from_estimator(vae3, X[:50], y[:50],
+    ...                                             dims=(0, 1, 2))
+    >>> display.ax_.name
+    '3d'
     """
 
     def __init__(self, latent, labels=None, *, dims=(0, 1), cdf=False):
@@ -140,12 +154,13 @@ class LatentSpaceDisplay:
             Rows to encode.
         y : array-like of shape (n_samples,), default=None
             Labels that colour the points; see ``labels`` in the class docstring.
-        dims : tuple of int, default=(0, 1)
-            The two latent dimensions to plot.
+        dims : tuple of int of length 2 or 3, default=(0, 1)
+            The latent dimensions to plot; three draw a 3-D scatter.
         cdf : bool, default=False
             Plot ``Phi(z)``, the standard normal CDF of each coordinate.
         ax : matplotlib Axes, default=None
-            Axes to plot on; None creates a new figure.
+            Axes to plot on, 3-D (``projection="3d"``) for three dims; None
+            creates a new figure.
         **kwargs : dict
             Passed to :meth:`matplotlib.axes.Axes.scatter`.
 
@@ -164,7 +179,8 @@ class LatentSpaceDisplay:
         Parameters
         ----------
         ax : matplotlib Axes, default=None
-            Axes to plot on; None creates a new figure.
+            Axes to plot on, 3-D (``projection="3d"``) for three dims; None
+            creates a new figure.
         **kwargs : dict
             Passed to :meth:`matplotlib.axes.Axes.scatter`, overriding the
             defaults (``s=14`` up to 1,000 points and smaller for more, so dense
@@ -178,7 +194,23 @@ class LatentSpaceDisplay:
         """
         latent = _check_values(self.latent, "latent", ("n_samples", "latent_dim"))
         one_dim = latent.shape[1] == 1
-        dims = (0,) if one_dim else _check_dims(self.dims, latent.shape[1])
+        dims = _check_dims(
+            self.dims, None if one_dim else latent.shape[1], lengths=(2, 3)
+        )
+        three_d = len(dims) == 3
+        if one_dim and three_d:
+            raise ValueError(
+                f"dims={dims} asks for a 3-D scatter, but the latent space has "
+                "latent_dim=1, which is drawn against the labels; leave dims at "
+                "its default, or fit with latent_dim >= 3."
+            )
+        if one_dim:
+            why = "latent_dim=1 is drawn against the labels"
+            dims = (0,)
+        elif three_d:
+            why = f"dims={dims} names 3 dimensions"
+        else:
+            why = f"dims={dims} names 2 dimensions; 3 would draw in 3-D"
         cdf = _check_bool(self.cdf, "cdf")
         coords = latent[:, dims]
         if cdf:
@@ -199,7 +231,7 @@ class LatentSpaceDisplay:
                 f"{colour[0]}= would hide the colours of the labels; pass labels=None "
                 "to colour the points yourself."
             )
-        ax = _get_axes(ax)
+        ax = _get_axes(ax, three_d=three_d, why=why)
         discrete = labels is not None and _is_discrete(labels)
         if discrete:
             classes, codes = np.unique(labels, return_inverse=True)
@@ -220,7 +252,7 @@ class LatentSpaceDisplay:
                 y_values = y_values + jitter
             coords = np.column_stack([coords[:, 0], y_values])
 
-        self.scatter_ = ax.scatter(coords[:, 0], coords[:, 1], **{**style, **kwargs})
+        self.scatter_ = ax.scatter(*coords.T, **{**style, **kwargs})
         ax.set_xlabel(names[0])
         if one_dim:
             ax.set_ylabel("label" if labels is not None else "")
@@ -230,20 +262,24 @@ class LatentSpaceDisplay:
                 ax.set_yticks([])
         else:
             ax.set_ylabel(names[1])
+            if three_d:
+                ax.set_zlabel(names[2])
             if discrete:
-                self._add_legend(ax, classes, colours)
+                self._add_legend(ax, classes, colours, three_d)
         if labels is not None and not discrete:
             ax.figure.colorbar(self.scatter_, ax=ax, label="label")
         if cdf:
             ax.set_xlim(0, 1)
             if not one_dim:
                 ax.set_ylim(0, 1)
+                if three_d:
+                    ax.set_zlim(0, 1)
                 ax.set_aspect("equal")
 
         return _store_axes(self, ax)
 
     @staticmethod
-    def _add_legend(ax, classes, colours):
+    def _add_legend(ax, classes, colours, three_d):
         from matplotlib.lines import Line2D
 
         handles = [
@@ -254,7 +290,8 @@ class LatentSpaceDisplay:
             handles=handles,
             title="label",
             loc="center left",
-            bbox_to_anchor=(1.01, 0.5),
+            # Clear of the z label, which a 3-D Axes draws beside its box.
+            bbox_to_anchor=(1.12 if three_d else 1.01, 0.5),
             frameon=False,
             fontsize="small",
         )

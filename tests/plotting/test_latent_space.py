@@ -1,8 +1,9 @@
-"""LatentSpaceDisplay: latent codes scattered on two dimensions."""
+"""LatentSpaceDisplay: latent codes scattered on two or three dimensions."""
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+from mpl_toolkits.mplot3d import Axes3D
 from numpy.testing import assert_allclose
 from scipy.stats import norm
 from sklearn.exceptions import NotFittedError
@@ -95,11 +96,15 @@ def test_one_latent_dimension_plots_the_code_against_the_label(fitted):
         ((0, 2), "dims=\\(0, 2\\) is out of range.*latent_dim=2"),
         ((-1, 0), "out of range"),
         ((1, 1), "two different dimensions"),
-        ((0,), "pair of latent dimensions"),
+        ((0,), "two or three latent dimensions, got \\(0,\\)"),
+        ((0, 1, 2, 3), "two or three latent dimensions"),
+        ((0, 1, 2), "dims=\\(0, 1, 2\\) names three dimensions.*latent_dim=2"),
+        ((0.0, 1), "dims must hold integers"),
+        ("01", "two or three latent dimensions"),
     ],
 )
 def test_bad_dims_raise(fitted, dims, match):
-    """dims out of range, repeated or not a pair raise a ValueError saying so."""
+    """dims out of range, repeated, not integers or not two or three raise."""
     estimator, X, y, _ = fitted(VAETransformer, "table")
     with pytest.raises(ValueError, match=match):
         LatentSpaceDisplay.from_estimator(estimator, X, dims=dims)
@@ -153,3 +158,82 @@ def test_colour_keywords_beside_labels_raise(keyword):
     """With labels colouring the points, a colour of one's own cannot be added."""
     with pytest.raises(ValueError, match="would hide the colours of the labels"):
         LatentSpaceDisplay(np.zeros((4, 2)), [0, 1, 0, 1]).plot(**{keyword: "k"})
+
+
+def _three_dims(display):
+    """The x, y and z coordinates of a display's 3-D scatter, as columns."""
+    return np.column_stack(display.scatter_._offsets3d)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_three_dims_scatter_the_codes_in_3d(fitted, Estimator):
+    """Three dims draw transform(X)'s chosen columns on a new 3-D Axes."""
+    estimator, X, y, _ = fitted(Estimator, "table", latent_dim=3)
+    display = LatentSpaceDisplay.from_estimator(estimator, X, y, dims=(2, 0, 1))
+    assert isinstance(display.ax_, Axes3D)
+    assert display.figure_ is display.ax_.figure
+    assert_allclose(_three_dims(display), estimator.transform(X)[:, [2, 0, 1]])
+    labels = display.ax_.get_xlabel(), display.ax_.get_ylabel()
+    assert (*labels, display.ax_.get_zlabel()) == ("z2", "z0", "z1")
+
+
+def test_three_dims_draw_on_the_given_3d_axes():
+    """plot(ax=ax) with a 3-D ax and three dims draws on that ax."""
+    ax = plt.figure().add_subplot(projection="3d")
+    latent = np.random.RandomState(0).normal(size=(20, 4))
+    display = LatentSpaceDisplay(latent, dims=(3, 1, 0)).plot(ax=ax)
+    assert display.ax_ is ax
+    assert list(ax.collections) == [display.scatter_]
+    assert_allclose(_three_dims(display), latent[:, [3, 1, 0]])
+
+
+def test_three_dims_with_class_labels_get_a_legend():
+    """Class labels on a 3-D scatter get a legend entry per class, no colorbar."""
+    labels = np.repeat(["cat", "dog", "eel"], 10)
+    latent = np.random.RandomState(0).normal(size=(30, 3))
+    display = LatentSpaceDisplay(latent, labels, dims=(0, 1, 2)).plot()
+    texts = [t.get_text() for t in display.ax_.get_legend().get_texts()]
+    assert texts == ["cat", "dog", "eel"]
+    assert len(display.figure_.axes) == 1
+
+
+def test_three_dims_with_continuous_labels_get_a_colorbar():
+    """Real-valued labels on a 3-D scatter get a colorbar and no legend."""
+    rng = np.random.RandomState(0)
+    latent, labels = rng.normal(size=(30, 3)), rng.normal(size=30)
+    display = LatentSpaceDisplay(latent, labels, dims=(0, 1, 2)).plot()
+    assert display.ax_.get_legend() is None
+    assert len(display.figure_.axes) == 2
+
+
+def test_cdf_maps_three_dims_into_the_unit_cube():
+    """With cdf=True all three coordinates are norm.cdf of the codes, in [0, 1]."""
+    latent = np.random.RandomState(0).normal(size=(20, 3))
+    display = LatentSpaceDisplay(latent, dims=(0, 1, 2), cdf=True).plot()
+    assert_allclose(_three_dims(display), norm.cdf(latent))
+    ax = display.ax_
+    assert (ax.get_xlim(), ax.get_ylim(), ax.get_zlim()) == ((0, 1),) * 3
+    assert ax.get_zlabel() == "Phi(z2)"
+
+
+@pytest.mark.parametrize(
+    "dims, projection, match",
+    [
+        ((0, 1, 2), None, "3-D Axes, got a 'rectilinear'.*dims=\\(0, 1, 2\\)"),
+        ((0, 1, 2), "polar", "3-D Axes, got a 'polar' projection"),
+        ((0, 1), "3d", "2-D rectilinear Axes, got a '3d'.*dims=\\(0, 1\\)"),
+    ],
+)
+def test_axes_must_match_the_number_of_dims(dims, projection, match):
+    """Three dims need a 3-D ax, two a 2-D one; a mismatch names both."""
+    ax = plt.figure().add_subplot(projection=projection)
+    latent = np.random.RandomState(0).normal(size=(20, 3))
+    with pytest.raises(ValueError, match=match):
+        LatentSpaceDisplay(latent, dims=dims).plot(ax=ax)
+
+
+def test_three_dims_of_one_latent_dimension_raise(fitted):
+    """With latent_dim=1, three dims raise instead of being ignored like two."""
+    estimator, X, y, _ = fitted(VAETransformer, "digits", latent_dim=1)
+    with pytest.raises(ValueError, match="3-D scatter.*latent_dim=1"):
+        LatentSpaceDisplay.from_estimator(estimator, X, y, dims=(0, 1, 2))
