@@ -69,8 +69,21 @@ class AETransformer(_BaseAutoencoder):
         Rows per optimiser step. Inference runs in chunks of at least this many
         rows (more for narrow rows: up to 4,096 rows and about 262,000 values a
         chunk), so its memory beyond the output stays bounded.
+    optimizer : {"adam", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
+            default="adam"
+        The torch optimizer that trains the networks, at the rate ``lr`` and
+        otherwise with torch's defaults: ``"adam"`` is ``torch.optim.Adam`` (with
+        its fused kernel), ``"sgd"`` is ``torch.optim.SGD`` (no momentum) and
+        ``"rmsprop"`` is ``torch.optim.RMSprop``; the classic VAE tutorials train
+        with SGD at ``lr=0.01`` or with RMSprop. An optimizer class (not an
+        instance), such as ``torch.optim.AdamW``, is built with the module's
+        weights and ``lr``. The first training call fixes it: :meth:`partial_fit`
+        refuses another optimizer, which would start without its state (call
+        ``fit`` to start afresh), while a changed ``lr`` keeps the state.
+        :func:`skvae.save` stores the names and torch.optim's own classes (by
+        name); save a model with another class with pickle.
     lr : float, default=1e-3
-        Adam learning rate.
+        Learning rate of the ``optimizer``.
     lr_schedule : {"cosine", "plateau"}, default=None
         Learning-rate schedule run by skorch's ``LRScheduler``: ``"cosine"``
         anneals ``lr`` towards 0 over the epochs of each ``fit`` (torch's
@@ -131,7 +144,7 @@ class AETransformer(_BaseAutoencoder):
         (chosen by ``random_state``).
     latent_covariance_ : ndarray of shape (latent_dim, latent_dim)
         Covariance of the same codes; :meth:`sample` draws codes from
-        N(latent_mean_, latent_covariance_).
+        ``N(latent_mean_, latent_covariance_)``.
     device_ : str
         Torch device the model lives on.
     net_ : skorch.NeuralNet
@@ -195,6 +208,7 @@ class AETransformer(_BaseAutoencoder):
         binarize=False,
         max_epochs="auto",
         batch_size=128,
+        optimizer="adam",
         lr=1e-3,
         lr_schedule=None,
         early_stopping=False,
@@ -216,6 +230,7 @@ class AETransformer(_BaseAutoencoder):
         self.binarize = binarize
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.optimizer = optimizer
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.early_stopping = early_stopping

@@ -119,7 +119,8 @@ class _BaseAutoencoder(
 
         The first call also fixes the input standardisation (from that call's
         ``X``), the number of features and the parameters that build the module
-        (``latent_dim``, ``likelihood``, the networks, ``device``). Later calls
+        and its optimizer (``latent_dim``, ``likelihood``, the networks,
+        ``device``, ``optimizer``). Later calls
         check every parameter and the rows first: a call they reject raises a
         ValueError and leaves the trained model exactly as it was. So does a call
         that fails while it trains (divergence, Ctrl-C): it puts back a copy of
@@ -199,8 +200,9 @@ class _BaseAutoencoder(
         )
 
     def _make_net(self, module, epochs):
-        """The skorch net that trains ``module`` (on ``device_``), with the
-        callbacks of the parameters; ``epochs``: the cosine schedule's period."""
+        """The skorch net that trains ``module`` (on ``device_``) with the
+        ``_structure_``'s optimizer and the callbacks of the parameters;
+        ``epochs``: the cosine schedule's period."""
         callbacks = make_callbacks(
             loss_parts=self._net_class.loss_parts,
             early_stopping=self.early_stopping,
@@ -217,6 +219,7 @@ class _BaseAutoencoder(
             seeds=self._seeds_,
             device=self.device_,
             callbacks=callbacks,
+            optimizer=self._structure_["optimizer"],
             **self._net_params(),
         )
 

@@ -1,7 +1,9 @@
 """Plain values and tensors of a saved model, and the checks they pass on loading.
 
 Values go to JSON, which cannot say "tuple" or "infinity": those are tagged
-objects (``{"__tuple__": [...]}``, ``{"__float__": "inf"}``). Reading a file never
+objects (``{"__tuple__": [...]}``, ``{"__float__": "inf"}``), as are torch.optim's
+optimizer classes, by name (``{"__torch_optim__": "torch.optim.AdamW"}``: loading
+looks the name up in ``torch.optim`` and imports nothing). Reading a file never
 trusts it: every value read back is checked for its type and range, and every
 tensor against the name, shape and dtype the rebuilt model expects.
 """
@@ -15,6 +17,7 @@ import torch
 from .exceptions import ModelFileError
 
 _TUPLE, _FLOAT, _RANDOM_STATE = "__tuple__", "__float__", "__random_state__"
+_OPTIMIZER, _TORCH_OPTIM = "__torch_optim__", "torch.optim."
 _NON_FINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _MT_KEYS = 624  # the keys of a RandomState's Mersenne Twister
 
@@ -40,6 +43,8 @@ def to_json(value, where):
     if isinstance(value, np.random.RandomState):
         kind, keys, pos, has_gauss, gauss = value.get_state()
         return {_RANDOM_STATE: [kind, keys.tolist(), pos, has_gauss, gauss]}
+    if isinstance(value, type) and issubclass(value, torch.optim.Optimizer):
+        return {_OPTIMIZER: _optimizer_name(value, where)}
     raise ValueError(
         f"{where} is a {type(value).__name__}, which skvae's model files cannot "
         "hold. Set it to a plain value (a number, string or tuple) before "
@@ -67,6 +72,8 @@ def from_json(value, where):
         return _NON_FINITE[tagged]
     if len(value) == 1 and tags[0] == _RANDOM_STATE:
         return _random_state(tagged, where)
+    if len(value) == 1 and tags[0] == _OPTIMIZER:
+        return _optimizer_class(tagged, where)
     raise ModelFileError(f"{where} holds {value!r}, which skvae never writes.")
 
 
@@ -86,6 +93,33 @@ def _random_state(state, where):
     except (TypeError, ValueError):
         raise ModelFileError(f"{where} is not a numpy RandomState's state.") from None
     return rng
+
+
+def _optimizer_name(cls, where):
+    """``"torch.optim.<name>"`` of a class of torch.optim's, or a ValueError."""
+    if vars(torch.optim).get(cls.__name__) is not cls:
+        raise ValueError(
+            f"{where} is the optimizer class {cls.__module__}.{cls.__qualname__}, "
+            "which skvae's model files cannot hold: they name torch.optim's own "
+            "optimizers only, as rebuilding another class from a file means "
+            "importing its code. Save this model with pickle or joblib, and load "
+            "such files only from sources you trust (see the README's 'Saving "
+            "models')."
+        )
+    return _TORCH_OPTIM + cls.__name__
+
+
+def _optimizer_class(name, where):
+    """The optimizer class of torch.optim that ``name`` names; nothing imported."""
+    found = None
+    if isinstance(name, str) and name.startswith(_TORCH_OPTIM):
+        found = vars(torch.optim).get(name[len(_TORCH_OPTIM) :])
+    if not (isinstance(found, type) and issubclass(found, torch.optim.Optimizer)):
+        raise ModelFileError(
+            f"{where} names the optimizer {name!r}, which is no optimizer class of "
+            "torch.optim."
+        )
+    return found
 
 
 _INT64_MAX = int(np.iinfo(np.int64).max)

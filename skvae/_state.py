@@ -28,8 +28,6 @@ from ._training import Seeds
 from ._validation import MAX_WIDTH, STRUCTURE_PARAMS, resolve_device
 
 _HISTORY_VALUES = (bool, int, float, str, type(None))
-# What Adam keeps per weight: its step count and two moments.
-_ADAM_STATE = ("step", "exp_avg", "exp_avg_sq")
 
 
 def check_saveable_networks(estimator, where):
@@ -57,14 +55,13 @@ class SavedAutoencoder:
 
     def _saved_state(self, store):
         """The fitted state as JSON values; its tensors go to ``store.tensors``."""
+        # First: a class of the user's is refused before any of its code runs.
+        structure = to_json(self._structure_, f"{type(self).__name__}'s structure")
         tensors = store.tensors
         prefix = tensors.prefix()
         net = self.net_
         tensors.add(prefix + "module.", self.module_.state_dict())
-        tensors.add(
-            prefix + "optimizer.",
-            _optimizer_tensors(net.optimizer_.state_dict()["state"]),
-        )
+        tensors.add(prefix + "optimizer.", _optimizer_tensors(net.optimizer_))
         generators = _generators(net)
         tensors.add(
             prefix + "generator.",
@@ -84,7 +81,7 @@ class SavedAutoencoder:
             "tensors": prefix,
             "n_features_in_": self.n_features_in_,
             "feature_names_in_": _names(self),
-            "structure": to_json(self._structure_, "structure"),
+            "structure": structure,
             "seeds": list(self._seeds_),
             "device": self.device_,
             "generators": {name: str(g.device) for name, g in generators.items()},
@@ -108,9 +105,10 @@ class SavedAutoencoder:
         state = read_dict(state, "fitted", keys)
         n_features = read_int(state["n_features_in_"], "n_features_in_", 1, MAX_WIDTH)
         names = state["feature_names_in_"]
-        structure = read_dict(
-            from_json(state["structure"], "structure"), "structure", STRUCTURE_PARAMS
-        )
+        structure = from_json(state["structure"], "structure")
+        if isinstance(structure, dict):  # files from before the parameter: Adam's
+            structure.setdefault("optimizer", "adam")
+        structure = read_dict(structure, "structure", STRUCTURE_PARAMS)
         # The parameters the module was built with pass the estimator's checks.
         type(self)(**{**self.get_params(), **structure})._validate_params()
         seeds = state["seeds"]
@@ -136,11 +134,11 @@ class SavedAutoencoder:
         tensors = store.tensors
         self._restore_statistics(state["statistics"], tensors, prefix, latent_dim)
         module = self._restored_module(tensors, prefix + "module.", n_features)
-        adam = _optimizer_state(module, tensors, prefix + "optimizer.")
         self.net_ = self._make_net(module.to(target), period)
         optimizer = self.net_.optimizer_
+        saved = _optimizer_state(optimizer, tensors, prefix + "optimizer.")
         groups = optimizer.state_dict()["param_groups"]
-        optimizer.load_state_dict({"state": adam, "param_groups": groups})
+        optimizer.load_state_dict({"state": saved, "param_groups": groups})
         _restore_generators(
             self.net_, state["generators"], tensors, prefix + "generator."
         )
@@ -205,35 +203,94 @@ def _names(estimator):
     return None if names is None else [str(name) for name in names]
 
 
-def _optimizer_tensors(state):
-    """Adam's state, per weight (by index): its step count and two moments."""
+def _optimizer_tensors(optimizer):
+    """The state of the fitted ``optimizer``, by ``"<weight index>.<name>"``.
+
+    Entries that are None (SGD's momentum buffer without momentum, in some torch
+    versions) are left out: torch's optimizers read a missing entry as None. A
+    state that loading could not check is refused: values other than tensors
+    (LBFGS's), or entries other than those one step of a fresh copy keeps.
+    """
+    name = _class_name(optimizer)
+    tensors = {}
+    for index, per_weight in optimizer.state_dict()["state"].items():
+        for key, value in per_weight.items():
+            if value is not None and not isinstance(value, torch.Tensor):
+                raise ValueError(
+                    f"The optimizer {name} keeps its {key!r} as an object of "
+                    f"type {type(value).__name__}, which skvae's model files "
+                    "cannot hold; save this model with pickle or joblib."
+                )
+            if value is not None:
+                tensors[f"{index}.{key}"] = value
+    if set(tensors) != set(_optimizer_spec(optimizer)):
+        raise ValueError(
+            f"The state of the optimizer {name} differs from what one step of a "
+            "fresh copy keeps (a weight that got no gradient?), which loading "
+            "would refuse; save this model with pickle or joblib."
+        )
+    return tensors
+
+
+def _optimizer_spec(optimizer):
+    """The (shape, dtype) of each tensor ``optimizer`` keeps once it has stepped,
+    by ``"<weight index>.<name>"``.
+
+    Found as the module's are: a fresh copy of the optimizer, with the same
+    settings, steps once over empty (meta) weights, which holds no data.
+    """
+    groups = []
+    for group in optimizer.param_groups:
+        weights = [
+            torch.empty_like(w, device="meta").requires_grad_() for w in group["params"]
+        ]
+        for weight in weights:
+            weight.grad = torch.empty_like(weight)
+        # The fused kernels run on real devices only; the plain ones keep the
+        # same state.
+        plain = {"fused": None} if group.get("fused") else {}
+        groups.append({**group, **plain, "params": weights})
+    try:
+        fresh = type(optimizer)(groups)
+        fresh.step()
+    except Exception as exc:  # torch's optimizers fail on meta tensors in many ways
+        raise ValueError(
+            f"The state of the optimizer {_class_name(optimizer)} cannot be "
+            f"checked: a step of a fresh copy on empty weights failed ({exc}). "
+            "Save such models with pickle or joblib."
+        ) from None
     return {
-        f"{index}.{key}": value
-        for index, per_weight in state.items()
+        f"{index}.{key}": (tuple(value.shape), value.dtype)
+        for index, per_weight in fresh.state_dict()["state"].items()
         for key, value in per_weight.items()
+        if isinstance(value, torch.Tensor)
     }
 
 
-def _optimizer_state(module, tensors, prefix):
-    """The file's Adam state for ``module``'s weights, by index, once checked.
+def _optimizer_state(optimizer, tensors, prefix):
+    """The file's state for the fresh ``optimizer``, by weight index, once its
+    tensors have the names, shapes and dtypes of :func:`_optimizer_spec`.
 
-    The step count is a float scalar (float32 or float64, which torch converts);
-    each moment has its weight's shape and dtype.
+    A scalar (a step count) may be float32 or float64, which torch converts.
     """
-    weights = list(module.parameters())  # the optimizer's one group, in order
     found = tensors.under(prefix)
     spec = {}
-    for index, weight in enumerate(weights):
-        step = found.get(f"{index}.step")
-        float_step = step is not None and step.dtype in (torch.float32, torch.float64)
-        spec[f"{index}.step"] = ((), step.dtype if float_step else torch.float32)
-        for moment in _ADAM_STATE[1:]:
-            spec[f"{index}.{moment}"] = (tuple(weight.shape), weight.dtype)
-    state = tensors.take(prefix, spec, "optimizer")
-    return {
-        index: {key: state[f"{index}.{key}"] for key in _ADAM_STATE}
-        for index in range(len(weights))
-    }
+    for name, (shape, dtype) in _optimizer_spec(optimizer).items():
+        saved = found.get(name)
+        scalar = shape == () and dtype.is_floating_point and saved is not None
+        if scalar and saved.dtype in (torch.float32, torch.float64):
+            dtype = saved.dtype
+        spec[name] = (shape, dtype)
+    state = {}
+    for name, tensor in tensors.take(prefix, spec, "optimizer").items():
+        index, key = name.split(".", 1)
+        state.setdefault(int(index), {})[key] = tensor
+    return state
+
+
+def _class_name(obj):
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _generators(net):

@@ -40,6 +40,12 @@ _FLOAT32_SPAN = 2.0**10
 # Adam's fused implementation (cpu, cuda, mps and others); tests set None (the
 # default implementation) to compare.
 FUSED_ADAM = True
+# The optimizer parameter's names of torch's optimizers.
+OPTIMIZERS = {
+    "adam": torch.optim.Adam,
+    "rmsprop": torch.optim.RMSprop,
+    "sgd": torch.optim.SGD,
+}
 # The statistics computed after training (the VAE's kl_per_dim_ and
 # n_active_units_, the AE's Gaussian of the codes) are estimated on at most this
 # many of the training rows: their standard errors are then a few percent of the
@@ -194,22 +200,25 @@ def monitored_loss(net):
     return row["valid_loss"] if "valid_loss" in row else row["train_loss"]
 
 
-def make_net(net_class, module, *, seeds, device, callbacks, **params):
+def make_net(net_class, module, *, seeds, device, callbacks, optimizer, **params):
     """The initialised skorch net that trains ``module``.
 
+    ``optimizer`` is the estimator's parameter: a name of ``OPTIMIZERS`` or an
+    optimizer class, which skorch builds with ``lr`` and torch's defaults.
     ``params`` are the net's parameters that :func:`sync_net` keeps current
     (``lr``, ``batch_size``, ``verbose``, the loss's); the generators of each
     random stream are seeded here, once, and carry across training calls.
     """
     if net_class.draws_noise:
         params["noise_generator"] = _generator(seeds.noise, device)
+    if optimizer == "adam":
+        # One fused kernel per step instead of a dozen ops per parameter: a fifth
+        # of an MNIST MLP's training time on the CPU, the same steps to rounding.
+        params["optimizer__fused"] = FUSED_ADAM
     return net_class(
         module=module,
         criterion=net_class.loss_class,
-        optimizer=torch.optim.Adam,
-        # One fused kernel per step instead of a dozen ops per parameter: a fifth
-        # of an MNIST MLP's training time on the CPU, the same steps to rounding.
-        optimizer__fused=FUSED_ADAM,
+        optimizer=OPTIMIZERS.get(optimizer, optimizer),
         iterator_train=TensorBatches,
         iterator_train__shuffle=True,
         iterator_train__generator=torch.Generator().manual_seed(seeds.shuffle),
@@ -270,7 +279,9 @@ def sync_net(net, *, valid, **params):
 
     Parameters may have changed with ``set_params`` since the net was built.
     skorch's own ``set_params`` applies each: ``lr`` reaches the optimizer
-    without rebuilding it (Adam keeps its state), the rest are plain attributes.
+    without rebuilding it (the optimizer keeps its state), the rest are plain
+    attributes. The optimizer itself is not among them: skorch rebuilds it, its
+    state lost, whenever it is set.
     """
     net.set_params(
         train_split=None if valid is None else predefined_split(valid), **params

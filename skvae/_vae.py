@@ -83,8 +83,21 @@ class VAETransformer(_BaseAutoencoder):
         Inference runs in chunks of at least this many rows (more for narrow
         rows: up to 4,096 rows and about 262,000 values a chunk), so its memory
         beyond the output stays bounded.
+    optimizer : {"adam", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
+            default="adam"
+        The torch optimizer that trains the networks, at the rate ``lr`` and
+        otherwise with torch's defaults: ``"adam"`` is ``torch.optim.Adam`` (with
+        its fused kernel), ``"sgd"`` is ``torch.optim.SGD`` (no momentum) and
+        ``"rmsprop"`` is ``torch.optim.RMSprop``; the classic VAE tutorials train
+        with SGD at ``lr=0.01`` or with RMSprop. An optimizer class (not an
+        instance), such as ``torch.optim.AdamW``, is built with the module's
+        weights and ``lr``. The first training call fixes it: :meth:`partial_fit`
+        refuses another optimizer, which would start without its state (call
+        ``fit`` to start afresh), while a changed ``lr`` keeps the state.
+        :func:`skvae.save` stores the names and torch.optim's own classes (by
+        name); save a model with another class with pickle.
     lr : float, default=1e-3
-        Adam learning rate.
+        Learning rate of the ``optimizer``.
     lr_schedule : {"cosine", "plateau"}, default=None
         Learning-rate schedule run by skorch's ``LRScheduler``: ``"cosine"``
         anneals ``lr`` towards 0 over the epochs of each ``fit`` (torch's
@@ -260,6 +273,7 @@ class VAETransformer(_BaseAutoencoder):
         beta=1.0,
         max_epochs="auto",
         batch_size=128,
+        optimizer="adam",
         lr=1e-3,
         lr_schedule=None,
         kl_warmup_epochs=0,
@@ -285,6 +299,7 @@ class VAETransformer(_BaseAutoencoder):
         self.beta = beta
         self.max_epochs = max_epochs
         self.batch_size = batch_size
+        self.optimizer = optimizer
         self.lr = lr
         self.lr_schedule = lr_schedule
         self.kl_warmup_epochs = kl_warmup_epochs

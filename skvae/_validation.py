@@ -14,7 +14,8 @@ import torch
 from sklearn.utils import assert_all_finite
 from torch import nn
 
-from ._sklearn import Interval, StrOptions
+from ._sklearn import HasMethods, Interval, StrOptions
+from ._training import OPTIMIZERS
 
 
 class Number(Interval):
@@ -27,6 +28,24 @@ class Number(Interval):
 
     def is_satisfied_by(self, val):
         return not isinstance(val, bool) and super().is_satisfied_by(val)
+
+
+class OptimizerClass(HasMethods):
+    """Subclasses of ``torch.optim.Optimizer``: the class, which the net builds
+    over the module's weights, not an instance (built over other weights)."""
+
+    def __init__(self):
+        super().__init__(["step", "zero_grad"])
+
+    def is_satisfied_by(self, val):
+        return (
+            isinstance(val, type)
+            and issubclass(val, torch.optim.Optimizer)
+            and val is not torch.optim.Optimizer
+        )
+
+    def __str__(self):
+        return "a subclass of torch.optim.Optimizer (the class, not an instance)"
 
 
 # The largest count torch takes: max_epochs=10**31 overflowed inside it.
@@ -62,6 +81,7 @@ AUTOENCODER_CONSTRAINTS = {
         StrOptions({"auto"}),
     ],
     "batch_size": [Count(1)],
+    "optimizer": [StrOptions(set(OPTIMIZERS)), OptimizerClass()],
     "lr": [Number(Real, 0, None, closed="neither")],
     "lr_schedule": [StrOptions({"cosine", "plateau"}), None],
     "early_stopping": ["boolean"],
@@ -302,7 +322,8 @@ def _value_range(X):
     return low.item(), high.item()
 
 
-# Parameters that build the module: fixed by the first training call.
+# Parameters that build the module and its optimizer: fixed by the first training
+# call. A changed optimizer would start afresh, its state lost.
 STRUCTURE_PARAMS = (
     "latent_dim",
     "likelihood",
@@ -312,14 +333,15 @@ STRUCTURE_PARAMS = (
     "encoder",
     "decoder",
     "device",
+    "optimizer",
 )
 
 
 def check_structure(params, fitted):
-    """Raise a ValueError if a parameter that built the module has changed.
+    """Raise a ValueError if a parameter that built the model has changed.
 
     ``params`` are the estimator's current parameters, ``fitted`` those of
-    ``STRUCTURE_PARAMS`` when the module was built.
+    ``STRUCTURE_PARAMS`` when the module and its optimizer were built.
     """
     for name, was in fitted.items():
         value = params[name]
@@ -332,8 +354,9 @@ def check_structure(params, fitted):
 
 
 def _unchanged(value, was):
-    """Whether a parameter still holds what it held (modules: the same object)."""
-    if isinstance(value, nn.Module) or isinstance(was, nn.Module):
+    """Whether a parameter still holds what it held (modules and classes: the
+    same object)."""
+    if isinstance(value, nn.Module | type) or isinstance(was, nn.Module | type):
         return value is was
     return bool(
         np.array_equal(np.asarray(value, dtype=object), np.asarray(was, dtype=object))

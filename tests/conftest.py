@@ -104,6 +104,13 @@ def mlp_decoder(n_features=6):
     return nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, n_features))
 
 
+class HeavyBall(torch.optim.SGD):
+    """An optimizer class of the user's: SGD with momentum 0.9."""
+
+    def __init__(self, params, lr=1e-3):
+        super().__init__(params, lr=lr, momentum=0.9)
+
+
 def fast_fit(cls, X=None, **params):
     """``cls`` with the FAST settings and ``params``, fitted to X (or normal_rows)."""
     return cls(**{**FAST, **params}).fit(normal_rows() if X is None else X)

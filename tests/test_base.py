@@ -568,6 +568,8 @@ REJECTED = [
     ({"likelihood": "bernoulli"}, "likelihood"),
     ({"binarize": True}, "binarize"),
     ({"validation_fraction": 0.99}, "validation_fraction"),
+    ({"optimizer": "sgd"}, "optimizer"),
+    ({"optimizer": torch.optim.Adam}, "optimizer"),
 ]
 
 

@@ -28,6 +28,7 @@ from skvae.exceptions import InconsistentVersionWarning, ModelFileError
 from tests.conftest import (
     CONV,
     FAST,
+    HeavyBall,
     config_edit,
     grey_rows,
     images,
@@ -63,6 +64,9 @@ def _models():
         ),
         pytest.param((VAETransformer(**CONV), images()), id="vae-conv"),
         pytest.param((AETransformer(**FAST), X), id="ae"),
+        pytest.param(
+            (AETransformer(**FAST, optimizer=torch.optim.AdamW), X), id="ae-adamw"
+        ),
         pytest.param((_scaled_vae(), X), id="pipeline"),
         pytest.param(
             (AutoencoderOutlierDetector(VAETransformer(**FAST), random_state=0), X),
@@ -298,6 +302,15 @@ def test_loading_reads_the_config_then_the_checksummed_members(vae_path, opened)
         (
             config_edit("model.params.hidden_dims", {"__reduce__": "os.system"}),
             r"hidden_dims'\] holds .*, which skvae never writes",
+        ),
+        (config_edit("model.params.optimizer", "adamw"), "The 'optimizer' parameter"),
+        (
+            config_edit(
+                "model.params.optimizer",
+                {"__torch_optim__": "torch.optim.lr_scheduler.LambdaLR"},
+            ),
+            r"parameters\['optimizer'\] names the optimizer "
+            "'torch.optim.lr_scheduler.LambdaLR', which is no optimizer class",
         ),
         (config_edit("model.class", "os.system"), "names the class 'os.system'"),
         (
@@ -694,11 +707,23 @@ def test_a_bad_device_is_refused_before_the_file_is_read(
             r"parameters\['random_state'\] is a Generator.*or use pickle",
         ),
         (
+            VAETransformer(optimizer=HeavyBall),
+            r"parameters\['optimizer'\] is the optimizer class "
+            "tests.conftest.HeavyBall.*with pickle",
+        ),
+        (
             _SubclassedVAE(),
             "skops.io does not trust by default: tests.test_persist._SubclassedVAE",
         ),
     ],
-    ids=["modules", "nested-modules", "callbacks", "generator", "subclass"],
+    ids=[
+        "modules",
+        "nested-modules",
+        "callbacks",
+        "generator",
+        "optimizer",
+        "subclass",
+    ],
 )
 def test_save_refuses_what_a_model_file_cannot_hold(model, message, tmp_path):
     """A model with code or objects the format cannot hold is a ValueError that

@@ -18,6 +18,11 @@ from skvae._serial import (
     to_json,
 )
 from skvae.exceptions import ModelFileError
+from tests.conftest import HeavyBall
+
+
+class Adam(torch.optim.Adam):
+    """A class of the user's that takes the name of torch's."""
 
 
 def _through_json(value):
@@ -74,6 +79,25 @@ def test_a_random_state_comes_back_drawing_as_before():
     np.testing.assert_array_equal(back.normal(size=5), rng.normal(size=5))
 
 
+@pytest.mark.parametrize("cls", [torch.optim.AdamW, torch.optim.SGD])
+def test_a_torch_optim_class_comes_back_by_name(cls):
+    """An optimizer class of torch.optim is written as its name, and read back
+    as the class itself."""
+    assert to_json(cls, "value") == {"__torch_optim__": f"torch.optim.{cls.__name__}"}
+    assert _through_json(cls) is cls
+
+
+@pytest.mark.parametrize(
+    "cls, name",
+    [(HeavyBall, "tests.conftest.HeavyBall"), (Adam, "tests.test_serial.Adam")],
+)
+def test_another_optimizer_class_is_refused_saying_to_use_pickle(cls, name):
+    """A class outside torch.optim, even one named as torch's, is refused."""
+    message = rf"^value is the optimizer class {name}, .* with pickle or joblib"
+    with pytest.raises(ValueError, match=message):
+        to_json(cls, "value")
+
+
 @pytest.mark.parametrize(
     "value, message",
     [
@@ -106,6 +130,13 @@ def test_to_json_refuses_what_json_cannot_hold_naming_where(value, message):
         {"__random_state__": ["MT19937", [-1] * 624, 0, 0, 0.0]},
         {"__random_state__": ["MT19937", [1] * 3, 0, 0, 0.0]},
         {"__random_state__": ["PCG64", [1] * 624, 0, 0, 0.0]},
+        {"__torch_optim__": "os.system"},
+        {"__torch_optim__": "torch.optim.lr_scheduler.LambdaLR"},
+        {"__torch_optim__": "torch.optim.adam"},
+        {"__torch_optim__": "torch.optim.__builtins__"},
+        {"__torch_optim__": "tests.conftest.HeavyBall"},
+        {"__torch_optim__": ["torch.optim.Adam"]},
+        {"__torch_optim__": "torch.optim.Adam", "x": 1},
     ],
 )
 def test_from_json_refuses_what_to_json_never_writes(value):

@@ -13,6 +13,7 @@ from skvae.exceptions import ModelFileError
 from tests.conftest import (
     FAST,
     ONE_EPOCH,
+    HeavyBall,
     assert_same_state,
     config_edit,
     fitted_state,
@@ -70,6 +71,19 @@ _BINARISED = [
 ]
 
 
+def _assert_same_optimizer(loaded, model):
+    """The two models' optimizers are of one class, with equal settings and state."""
+    assert type(loaded.net_.optimizer_) is type(model.net_.optimizer_)
+    optimizer = model.net_.optimizer_.state_dict()
+    restored = loaded.net_.optimizer_.state_dict()
+    assert restored["param_groups"] == optimizer["param_groups"]
+    assert restored["state"].keys() == optimizer["state"].keys()
+    for index, state in optimizer["state"].items():
+        assert restored["state"][index].keys() == state.keys()
+        for key, value in state.items():
+            assert torch.equal(restored["state"][index][key], value), (index, key)
+
+
 @pytest.mark.parametrize("model", _BINARISED)
 def test_the_loaded_state_is_the_fitted_state(model, tmp_path):
     """Weights, history, fitted attributes, Adam's state and the generators'
@@ -78,12 +92,7 @@ def test_the_loaded_state_is_the_fitted_state(model, tmp_path):
     loaded = _round_trip(model, tmp_path)
     assert_same_state(fitted_state(loaded), fitted_state(model))
     assert loaded.history_[:, "train_loss"] == model.history_[:, "train_loss"]
-    optimizer = model.net_.optimizer_.state_dict()
-    restored = loaded.net_.optimizer_.state_dict()
-    assert restored["param_groups"] == optimizer["param_groups"]
-    for index, state in optimizer["state"].items():
-        for key, value in state.items():
-            assert torch.equal(restored["state"][index][key], value), (index, key)
+    _assert_same_optimizer(loaded, model)
     generators = _generators(model.net_)
     assert len(generators) == (3 if isinstance(model, VAETransformer) else 2)
     for name, generator in _generators(loaded.net_).items():
@@ -111,6 +120,60 @@ def test_training_on_after_loading_is_training_on_without(model, tmp_path):
         model.partial_fit(rows)
         loaded.partial_fit(rows)
     assert_same_state(fitted_state(loaded), fitted_state(model))
+
+
+@pytest.mark.parametrize("Estimator", [VAETransformer, AETransformer])
+@pytest.mark.parametrize(
+    "optimizer",
+    ["adam", "sgd", "rmsprop", torch.optim.AdamW],
+    ids=["adam", "sgd", "rmsprop", "AdamW"],
+)
+def test_each_optimizer_comes_back_and_trains_on_as_without(
+    Estimator, optimizer, tmp_path
+):
+    """The optimizer parameter, the net's optimizer and its state come back, and
+    training on after loading is training on without the round trip."""
+    model = Estimator(**FAST, optimizer=optimizer, lr=0.01).fit(X)
+    loaded = _round_trip(model, tmp_path)
+    assert loaded.optimizer == optimizer
+    _assert_same_optimizer(loaded, model)
+    for _ in range(2):
+        model.partial_fit(X)
+        loaded.partial_fit(X)
+    assert_same_state(fitted_state(loaded), fitted_state(model))
+    _assert_same_optimizer(loaded, model)
+
+
+def test_none_entries_of_the_optimizer_state_are_left_out(tmp_path):
+    """SGD's momentum buffers are None without momentum (in some torch versions):
+    none is saved, and the loaded model trains on as the saved one."""
+    model = VAETransformer(**FAST, optimizer="sgd").fit(X)
+    for weight in model.module_.parameters():
+        model.net_.optimizer_.state[weight]["momentum_buffer"] = None
+    loaded = _round_trip(model, tmp_path)
+    for _ in range(2):
+        model.partial_fit(X)
+        loaded.partial_fit(X)
+    assert_same_state(fitted_state(loaded), fitted_state(model))
+
+
+def test_a_file_from_before_the_optimizer_parameter_loads_with_adam(vae_file, tmp_path):
+    """A file without the optimizer (written before the parameter, with Adam)
+    loads with Adam, and trains on as the saved model."""
+    path = _copy(vae_file, tmp_path)
+    model = load(path)
+
+    def without_optimizer(config, tensors, members):
+        del config["model"]["params"]["optimizer"]
+        del config["model"]["fitted"]["structure"]["optimizer"]
+
+    rewrite_model_file(path, without_optimizer)
+    loaded = load(path)
+    assert loaded.optimizer == "adam"
+    _assert_same_optimizer(loaded, model)
+    assert_same_state(
+        fitted_state(loaded.partial_fit(X)), fitted_state(model.partial_fit(X))
+    )
 
 
 def test_a_float64_step_count_loads(vae_file, tmp_path):
@@ -162,6 +225,28 @@ def test_a_float64_step_count_loads(vae_file, tmp_path):
             r"the tensor 'kl_per_dim_' is \(2,\) torch.float64; the model needs \(3,\)",
         ),
         (config_edit("model.fitted.structure.evil", 1), r"structure holds \[.*'evil'"),
+        (
+            config_edit(
+                "model.fitted.structure.optimizer", {"__torch_optim__": "os.system"}
+            ),
+            r"structure\['optimizer'\] names the optimizer 'os.system', which is no "
+            "optimizer class of torch.optim",
+        ),
+        (
+            config_edit(
+                "model.fitted.structure.optimizer",
+                {"__torch_optim__": "torch.optim.Optimizer"},
+            ),
+            "The 'optimizer' parameter",
+        ),
+        (
+            config_edit("model.fitted.structure.optimizer", "sgd"),
+            "optimizer: the tensor '0.exp_avg' is not its own",
+        ),
+        (
+            config_edit("model.fitted.structure.optimizer", "rmsprop"),
+            "optimizer: the tensor '0.square_avg' is missing",
+        ),
         (
             config_edit("model.fitted.structure.encoder", {"__reduce__": "os.system"}),
             r"structure\['encoder'\] holds .*, which skvae never writes",
@@ -296,6 +381,37 @@ def test_a_forged_detector_is_refused_naming_the_problem(
     rewrite_model_file(path, edit)
     with pytest.raises(ModelFileError, match=FORGED + ".*" + message):
         load(path)
+
+
+def test_a_model_fitted_with_its_own_optimizer_is_refused_after_set_params(tmp_path):
+    """The fitted optimizer, not the parameter, decides: a model fitted with an
+    optimizer class outside torch.optim is refused even with the parameter set
+    back to "adam"."""
+    model = VAETransformer(**FAST, optimizer=HeavyBall).fit(X)
+    model.set_params(optimizer="adam")
+    message = "is the optimizer class tests.conftest.HeavyBall, .* with pickle"
+    with pytest.raises(ValueError, match=message):
+        save(model, tmp_path / "model.skvae")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "optimizer, message",
+    [
+        (torch.optim.ASGD, "cannot be checked: a step of a fresh copy"),
+        (torch.optim.LBFGS, "keeps its 'func_evals' as an object of type int"),
+    ],
+    ids=["ASGD", "LBFGS"],
+)
+def test_an_optimizer_state_loading_could_not_check_is_refused(
+    optimizer, message, tmp_path
+):
+    """torch.optim classes whose state loading cannot check are refused at save,
+    saying to use pickle; no file is written."""
+    model = VAETransformer(**FAST, optimizer=optimizer).fit(X)
+    with pytest.raises(ValueError, match=message + ".*pickle"):
+        save(model, tmp_path / "model.skvae")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_model_fitted_with_its_own_modules_is_refused_after_set_params(tmp_path):

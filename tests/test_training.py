@@ -23,6 +23,7 @@ from tests.conftest import (
     ONE_EPOCH,
     SMALL,
     WIDE,
+    HeavyBall,
     factor_data,
     fitted_outputs,
     images,
@@ -44,6 +45,20 @@ def test_same_random_state_gives_identical_results(Estimator):
     X = factor_data()
     first = fitted_outputs(Estimator(**WIDE).fit(X), X)
     second = fitted_outputs(Estimator(**WIDE).fit(X), X)
+    for a, b in zip(first, second, strict=True):
+        assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop"])
+def test_same_random_state_gives_identical_results_with_each_optimizer(
+    Estimator, optimizer
+):
+    """With SGD or RMSprop too, two fits of one random_state agree bit for bit."""
+    X = factor_data()
+    params = {**WIDE, "optimizer": optimizer, "lr": 0.01}
+    first = fitted_outputs(Estimator(**params).fit(X), X)
+    second = fitted_outputs(Estimator(**params).fit(X), X)
     for a, b in zip(first, second, strict=True):
         assert_array_equal(a, b)
 
@@ -103,10 +118,14 @@ def test_auto_epochs_scale_with_data(n_samples, expected):
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
-def test_partial_fit_uses_current_params_and_keeps_optimizer_state(Estimator):
-    """lr and batch_size set after fit apply to partial_fit; Adam keeps its state."""
+@pytest.mark.parametrize("optimizer", ["adam", "rmsprop"])
+def test_partial_fit_uses_current_params_and_keeps_optimizer_state(
+    Estimator, optimizer
+):
+    """lr and batch_size set after fit apply to partial_fit; the optimizer keeps
+    its state."""
     X = factor_data(n_samples=60)
-    est = Estimator(**WIDE, batch_size=60).fit(X)
+    est = Estimator(**WIDE, batch_size=60, optimizer=optimizer).fit(X)
     optimizer = est.net_.optimizer_
     steps = optimizer.state_dict()["state"][0]["step"].item()
     est.set_params(lr=0.05, batch_size=20).partial_fit(X)
@@ -116,6 +135,19 @@ def test_partial_fit_uses_current_params_and_keeps_optimizer_state(Estimator):
     assert optimizer.state_dict()["state"][0]["step"].item() == steps + 3
 
 
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_refuses_another_optimizer_which_fit_takes(Estimator):
+    """A changed optimizer would lose the state: partial_fit refuses it, saying
+    so; fit builds a new model with it."""
+    X = factor_data(n_samples=60)
+    est = Estimator(**FAST).fit(X).set_params(optimizer="sgd")
+    message = "optimizer='sgd' differs from the optimizer='adam' .* call fit"
+    with pytest.raises(ValueError, match=message):
+        est.partial_fit(X)
+    assert type(est.net_.optimizer_) is torch.optim.Adam
+    assert type(est.fit(X).net_.optimizer_) is torch.optim.SGD
+
+
 def test_partial_fit_uses_current_beta():
     """beta set after fit is the KL weight of the next partial_fit."""
     X = factor_data(n_samples=60)
@@ -123,6 +155,37 @@ def test_partial_fit_uses_current_beta():
     vae.set_params(beta=3.0).partial_fit(X)
     assert vae.net_.beta == 3.0
     assert vae.history_[-1, "kl_weight"] == 3.0
+
+
+# -- the optimizer ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    ("optimizer", "expected", "lr"),
+    [
+        ("adam", torch.optim.Adam, 1e-2),
+        ("sgd", torch.optim.SGD, 1e-2),
+        ("rmsprop", torch.optim.RMSprop, 1e-3),
+        (torch.optim.AdamW, torch.optim.AdamW, 1e-2),
+        (HeavyBall, HeavyBall, 1e-2),
+    ],
+    ids=["adam", "sgd", "rmsprop", "AdamW", "custom"],
+)
+def test_each_optimizer_trains_at_lr_with_torchs_defaults(
+    Estimator, optimizer, expected, lr
+):
+    """The net's optimizer is the named class or the given one, at the rate lr and
+    torch's defaults otherwise ("adam": its fused kernel); the loss falls."""
+    est = Estimator(**{**WIDE, "max_epochs": 20}, optimizer=optimizer, lr=lr)
+    est.fit(factor_data())
+    assert type(est.net_.optimizer_) is expected
+    assert [group["lr"] for group in est.net_.optimizer_.param_groups] == [lr]
+    fused = {"fused": True} if optimizer == "adam" else {}
+    reference = expected([nn.Parameter(torch.zeros(1))], lr=lr, **fused)
+    assert est.net_.optimizer_.defaults == reference.defaults
+    losses = est.history_[:, "train_loss"]
+    assert losses[-1] < losses[0]
 
 
 # -- building the module: the conv architecture --------------------------------

@@ -6,6 +6,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import InvalidParameterError
 
 import skvae._validation
 from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
@@ -447,6 +448,34 @@ def test_bad_control_values_raise(Estimator, param, value):
     """Each control parameter rejects bad values with a ValueError naming it."""
     with pytest.raises(ValueError, match=param):
         Estimator(**SMALL, max_epochs=1, **{param: value}).fit(low_rank_rows())
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))]),
+        torch.optim.Optimizer,
+        torch.nn.Linear,
+        int,
+        "adamw",
+        "Adam",
+        None,
+    ],
+    ids=["instance", "base-class", "module-class", "int", "adamw", "Adam", "None"],
+)
+def test_a_bad_optimizer_is_a_clear_error(Estimator, optimizer):
+    """An optimizer instance, a class that is no Optimizer subclass or an unknown
+    name is refused, naming the parameter and what it takes; nothing is fitted."""
+    est = Estimator(**FAST, optimizer=optimizer)
+    message = (
+        r"The 'optimizer' parameter of \w+ must be a str among \{.*\} or a "
+        r"subclass of torch.optim.Optimizer \(the class, not an instance\)"
+    )
+    with pytest.raises(InvalidParameterError, match=message) as caught:
+        est.fit(normal_rows())
+    assert isinstance(caught.value, ValueError) and isinstance(caught.value, TypeError)
+    assert_unfitted(est, normal_rows())
 
 
 @pytest.mark.parametrize("validation_fraction", [1.5, 1.0, 0.0, -0.1, "0.5"])
