@@ -67,8 +67,8 @@ class AETransformer(_BaseAutoencoder):
         at least 10 and at most 500 epochs.
     batch_size : int, default=128
         Rows per optimiser step. Inference runs in chunks of at least this many
-        rows (more for narrow rows: up to 4,096 rows and about 262,000 values a
-        chunk), so its memory beyond the output stays bounded.
+        rows (more for narrow rows: up to 4,096 rows and about a million values
+        a chunk), so its memory beyond the output stays bounded.
     optimizer : {"adam", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
             default="adam"
         The torch optimizer that trains the networks, at the rate ``lr`` and

@@ -1,5 +1,5 @@
 """Calls that complete or leave the estimator as it was: the contract of
-``docs/reliability.md`` for fit, partial_fit and set_params."""
+``docs/user_guide/reliability.rst`` for fit, partial_fit and set_params."""
 
 import contextlib
 

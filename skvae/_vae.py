@@ -81,7 +81,7 @@ class VAETransformer(_BaseAutoencoder):
     batch_size : int, default=128
         Rows per optimiser step. Smaller datasets use one batch of all rows.
         Inference runs in chunks of at least this many rows (more for narrow
-        rows: up to 4,096 rows and about 262,000 values a chunk), so its memory
+        rows: up to 4,096 rows and about a million values a chunk), so its memory
         beyond the output stays bounded.
     optimizer : {"adam", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
             default="adam"
@@ -113,8 +113,8 @@ class VAETransformer(_BaseAutoencoder):
         ``kl_warmup_epochs`` and stays there (epoch ``e`` uses ``beta * min(1, e
         / kl_warmup_epochs)``, epochs counted across :meth:`partial_fit` calls).
         ``0`` uses ``beta`` throughout. The weight is recorded in ``history_``
-        as ``kl_weight``. Validation losses (and so early stopping) and scores
-        use ``beta``.
+        as ``kl_weight``. Validation losses (and so early stopping) use
+        ``beta``; scores always use KL weight 1.
     free_bits : float, default=0.0
         Free bits [4]_: in the training loss each latent
         dimension's KL, averaged over the batch, counts as at least

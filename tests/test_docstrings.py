@@ -8,6 +8,7 @@ from numpydoc.validate import validate
 import skvae
 import skvae.callbacks
 import skvae.datasets
+import skvae.exceptions
 import skvae.nn
 import skvae.nn.conv
 import skvae.nn.init
@@ -19,6 +20,7 @@ MODULES = (
     skvae,
     skvae.callbacks,
     skvae.datasets,
+    skvae.exceptions,
     skvae.nn,
     skvae.nn.conv,
     skvae.nn.init,

@@ -65,7 +65,8 @@ def elbo(log_px_z, kl, beta=1.0):
     """Evidence lower bound ``log p(x|z) - beta * KL`` per row.
 
     With ``beta=1`` this is a lower bound on ``log p(x)``; other values give the
-    beta-VAE training objective, which is not a bound.
+    beta-VAE training objective: a looser lower bound for ``beta > 1``, no bound
+    for ``beta < 1``.
 
     Parameters
     ----------
