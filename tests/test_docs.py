@@ -71,3 +71,11 @@ def test_gallery_examples_ran_with_figures(site):
     for stem in scripts:
         page = (html / "auto_examples" / f"{stem}.html").read_text()
         assert f"sphx_glr_{stem}_001.png" in page, stem
+
+
+def test_api_pages_link_their_examples(site):
+    """An API page lists the gallery examples that use its object."""
+    html, _ = site
+    page = (html / "generated" / "skvae.VAETransformer.html").read_text()
+    assert "Examples using" in page
+    assert "sphx_glr_plot_latent_space_thumb.png" in page
