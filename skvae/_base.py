@@ -17,9 +17,11 @@ from sklearn.base import (
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._accelerate import accelerated_device, detached, shared_random_state
 from ._atomic import AllOrNoneParamsMixin, unchanged_on_failure
 from ._build import build_module, make_module
 from ._inference import ChunkedInference, as_tensor
+from ._net import bare_module
 from ._sklearn import _fit_context, validate_parameter_constraints
 from ._state import SavedAutoencoder
 from ._training import (
@@ -145,6 +147,13 @@ class _BaseAutoencoder(
         # estimator's partial_fit only if asked.
         self._validate_params()
         check_structure(self.get_params(deep=False), self._structure_)
+        if self.accelerator is not None:
+            raise ValueError(
+                "partial_fit cannot continue a fitted model with an accelerator: "
+                "each data-parallel fit prepares a new net and detaches it after "
+                "training. Call fit, or set accelerator=None to train on in this "
+                "process alone."
+            )
         X = self._validate_X(X)
         train, valid = self._training_sets(X)
         with unchanged_on_failure(self, net_=self.net_.snapshot()):
@@ -172,8 +181,14 @@ class _BaseAutoencoder(
         """
         self._structure_ = {name: getattr(self, name) for name in STRUCTURE_PARAMS}
         check_networks(**self._networks(), n_features=X.shape[1])
-        self.device_ = resolve_device(self.device)
-        self._seeds_ = spawn_seeds(self.random_state)
+        accelerator = self.accelerator
+        if accelerator is None:
+            self.device_ = resolve_device(self.device)
+            self._seeds_ = spawn_seeds(self.random_state)
+        else:
+            self.device_ = accelerated_device(accelerator, self.device)
+            random_state = shared_random_state(self.random_state, accelerator)
+            self._seeds_ = spawn_seeds(random_state, accelerator.process_index)
         module = build_module(
             functools.partial(self._make_module, X.shape[1]),
             X,
@@ -220,6 +235,7 @@ class _BaseAutoencoder(
             device=self.device_,
             callbacks=callbacks,
             optimizer=self._structure_["optimizer"],
+            accelerator=self.accelerator,
             **self._net_params(),
         )
 
@@ -252,7 +268,8 @@ class _BaseAutoencoder(
         """Sync the net with the current parameters, train ``epochs`` on the sets
         of ``X``, then update the statistics."""
         sync_net(self.net_, valid=valid, max_epochs=epochs, **self._net_params())
-        run_epochs(self.net_, train, self._seeds_.layers)
+        run_epochs(self.net_, train, self._seeds_.layers, self.device_)
+        self.net_ = detached(self.net_, self.device_)
         self._after_training(statistics_rows(X, self._seeds_.statistics))
 
     def _training_rows(self, X):
@@ -290,7 +307,7 @@ class _BaseAutoencoder(
     @property
     def module_(self):
         """The trained torch module (lives in ``net_``)."""
-        return self.net_.module_
+        return bare_module(self.net_.module_)
 
     @property
     def history_(self):
@@ -356,6 +373,11 @@ class _BaseAutoencoder(
             caller_name=f"{type(self).__name__}.sample",
         )
         return check_random_state(seed)
+
+    def __getstate__(self):
+        # An Accelerator is a handle on the processes of one launch, meaningless
+        # in another: a pickle (or deepcopy) holds accelerator=None.
+        return {**super().__getstate__(), "accelerator": None}
 
     def __setstate__(self, state):
         super().__setstate__(state)

@@ -78,7 +78,13 @@ class Store:
             for name, value in params.items()
             if isinstance(value, BaseEstimator)
         }
-        plain = {name: v for name, v in params.items() if name not in estimators}
+        # An accelerator is a handle on one launch's processes: the file leaves it
+        # out, so loading gives accelerator=None (and older skvae reads the file).
+        plain = {
+            name: v
+            for name, v in params.items()
+            if name not in estimators and name != "accelerator"
+        }
         fitted = getattr(estimator, "n_features_in_", None) is not None
         return {
             "kind": "skvae",

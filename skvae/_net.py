@@ -15,10 +15,10 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.utils import get_map_location
-from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import TensorDataset
 
-from .nn import elbo, gaussian_kl_per_dim
+from ._loss import NegativeELBO, NegativeLogLikelihood, loss_part
 
 
 class DrawnRows(TensorDataset):
@@ -42,19 +42,34 @@ class TensorBatches:
     but never a single row after others: that row joins the batch before, as
     batch normalisation cannot train on one row. There is always at least one
     batch.
+
+    In a data-parallel fit (its processes share ``generator``'s seed), process
+    ``process_index`` takes every ``num_processes``-th batch, wrapping round to
+    the first so that all take as many steps: accelerate's default sharding.
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None):
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        generator=None,
+        process_index=0,
+        num_processes=1,
+    ):
         self.X = dataset.tensors[0]
         self.batch_size = int(batch_size)  # torch's split takes no numpy ints
         self.shuffle = shuffle
         self.generator = generator
         self.draws = dataset.generator if isinstance(dataset, DrawnRows) else None
+        self.process_index = process_index
+        self.num_processes = num_processes
 
     def __len__(self):
         n_rows = len(self.X)
         lone_row = n_rows > self.batch_size and n_rows % self.batch_size == 1
-        return math.ceil(n_rows / self.batch_size) - lone_row
+        n_batches = math.ceil(n_rows / self.batch_size) - lone_row
+        return math.ceil(n_batches / self.num_processes)
 
     def __iter__(self):
         X = self.X
@@ -64,6 +79,10 @@ class TensorBatches:
         batches = list(X.split(self.batch_size))
         if len(batches) > 1 and len(batches[-1]) == 1:
             batches[-2:] = [X[-(self.batch_size + 1) :]]
+        if self.num_processes > 1:
+            first, n = self.process_index, len(batches)
+            steps = range(first, len(self) * self.num_processes, self.num_processes)
+            batches = [batches[step % n] for step in steps]
         for batch in batches:
             if self.draws is not None:
                 batch = draw_binary(batch, self.draws)
@@ -81,26 +100,10 @@ def draw_binary(p, generator):
     return uniform.lt_(p)
 
 
-class NegativeELBO(nn.Module):
-    """Training loss of a VAE: the batch mean of ``-(log p(x|z) - kl_weight * KL)``.
-
-    With ``free_bits > 0`` the KL term is ``sum_d max(free_bits, KL_d)``, where
-    ``KL_d`` is dimension ``d``'s KL averaged over the batch (Kingma et al. 2016):
-    dimensions below the floor get no gradient from the KL.
-    """
-
-    def forward(self, output, kl_weight=1.0, free_bits=0.0):
-        if not free_bits:
-            return -elbo(output.log_px_z, output.kl, kl_weight).mean()
-        kl = gaussian_kl_per_dim(output.mean, output.logvar).mean(0)
-        return -output.log_px_z.mean() + kl_weight * kl.clamp(min=free_bits).sum()
-
-
-class NegativeLogLikelihood(nn.Module):
-    """Training loss of an autoencoder: batch mean of ``-log p(x | x_hat)``."""
-
-    def forward(self, output):
-        return -output.log_px_z.mean()
+def bare_module(module):
+    """``module`` without a data-parallel fit's DistributedDataParallel wrapper
+    (accelerate's ``unwrap_model`` takes 0.15 ms, a third of a small batch)."""
+    return module.module if isinstance(module, DistributedDataParallel) else module
 
 
 # An epoch whose training loss rose above the call's first batch loss by this many
@@ -259,7 +262,7 @@ class AutoencoderNet(NeuralNet):
         # Read on the host only at the batch's end, after skorch has read the
         # loss: read here, before the backward pass is queued, a GPU would sit
         # idle while the host queued it.
-        parts = torch.stack([_loss_part(output, p) for p in self.loss_parts])
+        parts = torch.stack([loss_part(output, p) for p in self.loss_parts])
         self._batch_parts = ("train" if training else "valid", parts)
 
     def on_batch_end(self, net, **kwargs):
@@ -335,12 +338,6 @@ class GeneratorState(NamedTuple):
         return generator.set_state(torch.from_numpy(self.state.copy()))
 
 
-def _loss_part(output, part):
-    if part == "reconstruction":
-        return -output.log_px_z.detach().mean()
-    return output.kl.detach().mean()
-
-
 class VAENet(AutoencoderNet):
     """Adds the KL weight schedule and reparameterisation noise to the net.
 
@@ -371,11 +368,12 @@ class VAENet(AutoencoderNet):
         self.noise_generator = noise_generator
 
     def infer(self, x, **fit_params):
+        module = bare_module(self.module_)
         eps = torch.randn(
-            (len(x), self.module_.latent_dim),
+            (len(x), module.latent_dim),
             generator=self.noise_generator,
             device=x.device,
-            dtype=self.module_.dtype,
+            dtype=module.dtype,
         )
         return self.module_(x, eps)
 

@@ -27,6 +27,7 @@ from skorch.helper import predefined_split
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
 from torch.utils.data import TensorDataset
 
+from ._accelerate import accelerated_net
 from ._net import DrawnRows, QuietPrintLog, StopOnDivergence, TensorBatches
 
 # About this many optimiser steps make max_epochs="auto": few epochs on big tables,
@@ -67,10 +68,26 @@ class Seeds(NamedTuple):
     statistics: int  # which rows the post-fit statistics are estimated on
 
 
-def spawn_seeds(random_state):
-    """Seeds of every stream, spawned once from ``random_state``'s one draw."""
+# The streams each process of a data-parallel fit draws on its own; the others
+# (the model, the held-out rows, the order of the batches) must agree.
+_PER_PROCESS = ("noise", "binarize", "layers")
+
+
+def spawn_seeds(random_state, process=0):
+    """Seeds of every stream, spawned once from ``random_state``'s one draw.
+
+    ``process`` > 0 (a process of a data-parallel fit other than the first)
+    gives the streams of ``_PER_PROCESS`` seeds of that process's own.
+    """
     entropy = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
     children = np.random.SeedSequence(entropy).spawn(len(Seeds._fields))
+    if process:
+        children = [
+            np.random.SeedSequence(child.entropy, spawn_key=(*child.spawn_key, process))
+            if name in _PER_PROCESS
+            else child
+            for name, child in zip(Seeds._fields, children, strict=True)
+        ]
     return Seeds(*(int(child.generate_state(1)[0]) for child in children))
 
 
@@ -200,15 +217,30 @@ def monitored_loss(net):
     return row["valid_loss"] if "valid_loss" in row else row["train_loss"]
 
 
-def make_net(net_class, module, *, seeds, device, callbacks, optimizer, **params):
+def make_net(
+    net_class,
+    module,
+    *,
+    seeds,
+    device,
+    callbacks,
+    optimizer,
+    accelerator=None,
+    **params,
+):
     """The initialised skorch net that trains ``module``.
 
     ``optimizer`` is the estimator's parameter: a name of ``OPTIMIZERS`` or an
     optimizer class, which skorch builds with ``lr`` and torch's defaults.
     ``params`` are the net's parameters that :func:`sync_net` keeps current
     (``lr``, ``batch_size``, ``verbose``, the loss's); the generators of each
-    random stream are seeded here, once, and carry across training calls.
+    random stream are seeded here, once, and carry across training calls. With
+    an ``accelerator``, the net is ``net_class`` with skorch's ``AccelerateMixin``.
     """
+    params = {"device": device, **params}
+    if accelerator is not None:
+        net_class, accelerated = accelerated_net(net_class, accelerator, device)
+        params.update(accelerated)
     if net_class.draws_noise:
         params["noise_generator"] = _generator(seeds.noise, device)
     if optimizer == "adam":
@@ -226,7 +258,6 @@ def make_net(net_class, module, *, seeds, device, callbacks, optimizer, **params
         train_split=None,
         callbacks=callbacks,
         callbacks__print_log=QuietPrintLog(keys_ignored=["reconstructions"]),
-        device=device,
         binarize_generator=_generator(seeds.binarize, device),
         **params,
     ).initialize()
@@ -288,8 +319,9 @@ def sync_net(net, *, valid, **params):
     )
 
 
-def run_epochs(net, train, layers_seed):
-    """Train ``net`` on ``train`` for its ``max_epochs``, continuing its history.
+def run_epochs(net, train, layers_seed, device):
+    """Train ``net`` on ``train`` (on ``device``) for its ``max_epochs``,
+    continuing its history.
 
     Layers of the user's modules (e.g. dropout) may draw from torch's global
     generator: they get a forked one, seeded for this call from ``layers_seed``
@@ -299,7 +331,7 @@ def run_epochs(net, train, layers_seed):
     """
     call = np.random.SeedSequence(layers_seed, spawn_key=(len(net.history),))
     seed = int(call.generate_state(1)[0])
-    device = torch.device(net.device)
+    device = torch.device(device)
     cuda = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda), _interrupts() as interrupted:
         torch.default_generator.manual_seed(seed)

@@ -150,9 +150,24 @@ class VAETransformer(_BaseAutoencoder):
     device : str or torch.device, default="auto"
         Where to train and infer; ``"auto"`` picks CUDA when available. Resolved
         in ``fit`` and stored as ``device_``.
+    accelerator : accelerate.Accelerator, default=None
+        Experimental, as skorch's ``AccelerateMixin`` that it uses: train
+        data-parallel across the processes of an ``accelerate launch``, each
+        fitting the same rows. Each step, every process takes the next
+        ``batch_size`` rows of one process's order and the gradients are
+        averaged: ``k`` processes take the steps of one with ``k * batch_size``.
+        Early stopping and schedules read all processes' losses (skorch's
+        ``DistributedHistory``). The accelerator places the model: leave
+        ``device="auto"``, else it is an error. Every process ends with the same
+        model, detached: pickles and :func:`skvae.save` drop the accelerator
+        (loading gives ``None``); :meth:`partial_fit` will not continue a fit with it.
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the training noise; an int makes
         ``fit`` repeatable bit for bit on CPU. Torch's global generator is never used.
+        With an ``accelerator`` every process takes the main process's: the same
+        initial weights, held-out rows and batch order, noise of its own. One
+        process fits bit for bit as without one; several repeat their fit bit for
+        bit on CPU, unlike any one-process fit (other noise, other rounding).
     verbose : int, default=0
         ``0`` is silent; ``1`` prints skorch's table of per-epoch losses; ``2``
         also shows a progress bar over each epoch's batches (chosen when fitting
@@ -285,6 +300,7 @@ class VAETransformer(_BaseAutoencoder):
         tol=1e-4,
         callbacks=None,
         device="auto",
+        accelerator=None,
         random_state=None,
         verbose=0,
     ):
@@ -311,6 +327,7 @@ class VAETransformer(_BaseAutoencoder):
         self.tol = tol
         self.callbacks = callbacks
         self.device = device
+        self.accelerator = accelerator
         self.random_state = random_state
         self.verbose = verbose
 

@@ -14,6 +14,7 @@ import torch
 from sklearn.utils import assert_all_finite
 from torch import nn
 
+from ._accelerate import AcceleratorInstance
 from ._sklearn import HasMethods, Interval, StrOptions
 from ._training import OPTIMIZERS
 
@@ -90,6 +91,7 @@ AUTOENCODER_CONSTRAINTS = {
     "tol": [Number(Real, 0, None, closed="left")],
     "callbacks": [list, tuple, None],
     "device": [str, torch.device],
+    "accelerator": [None, AcceleratorInstance()],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
 }

@@ -4,6 +4,7 @@ import torch
 from sklearn.utils.validation import check_array
 from skorch.callbacks import Callback
 
+from ._net import bare_module
 from ._validation import check_int
 
 __all__ = ["RecordReconstructions"]
@@ -76,7 +77,7 @@ class RecordReconstructions(Callback):
         **kwargs : dict
             Further skorch arguments (unused).
         """
-        n_features = net.module_.n_features
+        n_features = bare_module(net.module_).n_features
         if self.X_.shape[1] != n_features:
             raise ValueError(
                 f"RecordReconstructions got rows of {self.X_.shape[1]} features, "
@@ -114,13 +115,15 @@ class RecordReconstructions(Callback):
             self._record(net)
 
     def _record(self, net):
-        module = net.module_
+        module = bare_module(net.module_)
         training = module.training
         module.eval()
         try:
             with torch.inference_mode():
-                # float64 rows: the module standardises them before casting.
-                x = torch.as_tensor(self.X_, dtype=torch.float64, device=net.device)
+                # float64 rows: the module standardises them before casting. A
+                # data-parallel net leaves the device to its accelerator.
+                device = next(module.parameters()).device
+                x = torch.as_tensor(self.X_, dtype=torch.float64, device=device)
                 reconstructions = module.reconstruct(x).cpu().double().numpy()
         finally:
             module.train(training)

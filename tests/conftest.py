@@ -94,6 +94,41 @@ def low_rank_rows(n=60, n_features=6, seed=0):
     )
 
 
+# Out-of-core training: blocks of 300 rows (several batches each), 5 passes.
+CHUNKED = {"hidden_dims": (16,), "batch_size": 64, "random_state": 0}
+PASSES = 5
+BLOCK_ROWS = 300
+
+
+def chunked_data():
+    """1200 training and 300 held-out rows of a standardised factor model."""
+    X = standardised_factor_data(n_samples=1500)
+    return X[:1200], X[1200:]
+
+
+def assert_chunked_like_fit(cls, blocks):
+    """``PASSES`` passes of ``partial_fit`` over ``blocks()`` score held-out rows
+    within 0.2 nats per row of ``fit`` with as many epochs, and that gap is small
+    beside what the passes after the first gained. Returns the chunked estimator.
+
+    Measured with seeds 0-3: gaps up to 0.14 (VAE) and 0.07 (AE) nats per row,
+    gains of 0.35-0.8 (VAE) and 2.2-2.5 (AE). The two differ by design: each
+    call shuffles within its block, and the first block fixes the standardisation.
+    """
+    X, X_test = chunked_data()
+    chunked = cls(**CHUNKED)
+    for done in range(1, PASSES + 1):
+        for block in blocks():
+            chunked.partial_fit(block)
+        if done == 1:
+            first_pass = chunked.score(X_test)
+    assert chunked.n_iter_ == PASSES * len(X) // BLOCK_ROWS
+    whole = cls(**CHUNKED, max_epochs=PASSES).fit(X)
+    assert abs(chunked.score(X_test) - whole.score(X_test)) < 0.2
+    assert chunked.score(X_test) - first_pass > 0.2
+    return chunked
+
+
 def mlp_encoder(n_features=6):
     """A custom encoder module for rows of ``n_features``."""
     return nn.Sequential(nn.Linear(n_features, 8), nn.ReLU())

@@ -19,12 +19,15 @@ from torch import nn
 
 from skvae import VAETransformer, _inference
 from tests.conftest import (
+    BLOCK_ROWS,
     ESTIMATORS,
     FAST,
     ONE_EPOCH,
     WIDE,
+    assert_chunked_like_fit,
     assert_same_state,
     assert_works,
+    chunked_data,
     factor_data,
     factor_model,
     fast_fit,
@@ -132,6 +135,18 @@ def test_partial_fit_after_fit_continues(cls):
     assert est.n_iter_ == FAST["max_epochs"] + 2
     assert not np.allclose(est.transform(X), before)
     assert_works(est, X)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_partial_fit_over_a_generator_of_blocks_trains_like_fit(Estimator):
+    """Passes of partial_fit over a generator of blocks score like fit."""
+    X, _ = chunked_data()
+
+    def blocks():
+        for start in range(0, len(X), BLOCK_ROWS):
+            yield X[start : start + BLOCK_ROWS].copy()
+
+    assert_chunked_like_fit(Estimator, blocks)
 
 
 @pytest.mark.parametrize("cls", ESTIMATORS)

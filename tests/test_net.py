@@ -1,4 +1,4 @@
-"""Tests of skvae._net: batches, binarisation, the loss, modes and divergence."""
+"""Tests of skvae._net: batches, binarisation, the loss parts, modes, divergence."""
 
 import numpy as np
 import pytest
@@ -9,17 +9,16 @@ from skorch.callbacks import Callback, PrintLog
 from torch import nn
 from torch.utils.data import TensorDataset
 
+import skvae._loss
 import skvae._net
 from skvae import AETransformer, VAETransformer
 from skvae._net import (
     DrawnRows,
     GeneratorState,
-    NegativeELBO,
     QuietPrintLog,
     TensorBatches,
     draw_binary,
 )
-from skvae.nn import VAE, VAEOutput, gaussian_kl
 from tests.conftest import (
     BINARY,
     ESTIMATORS,
@@ -179,50 +178,6 @@ def test_inference_uses_values_as_given():
 
 
 # -- the loss and its recorded parts --------------------------------------------
-
-
-def _output(mean, logvar, log_px_z):
-    kl = gaussian_kl(mean, logvar)
-    return VAEOutput(log_px_z, kl, mean, mean, logvar, mean)
-
-
-@pytest.mark.parametrize("free_bits", [0.0, 0.1, 1.0, 50.0])
-@pytest.mark.parametrize("beta", [1.0, 2.5])
-def test_free_bits_loss_floors_each_dimensions_batch_mean_kl(beta, free_bits):
-    """The loss is mean(-log p(x|z)) + beta * sum_d max(free_bits, mean KL_d)."""
-    gen = torch.Generator().manual_seed(0)
-    # Dimension 0 is near the prior (KL ~ 0), dimension 2 far from it (KL > 2).
-    mean = torch.randn(7, 3, generator=gen, dtype=torch.float64) * torch.tensor(
-        [0.05, 0.7, 2.5], dtype=torch.float64
-    )
-    logvar = torch.randn(7, 3, generator=gen, dtype=torch.float64) * 0.3
-    log_px_z = torch.randn(7, generator=gen, dtype=torch.float64)
-    output = _output(mean, logvar, log_px_z)
-    loss = NegativeELBO()(output, kl_weight=beta, free_bits=free_bits)
-    kl_d = (0.5 * (mean**2 + logvar.exp() - 1 - logvar)).mean(0).numpy()
-    expected = -log_px_z.mean().item() + beta * np.maximum(free_bits, kl_d).sum()
-    assert loss.item() == pytest.approx(expected, rel=1e-12)
-
-
-def test_free_bits_stop_kl_gradient_below_the_floor():
-    """Dimensions whose batch-mean KL is under the floor get no KL gradient."""
-    torch.manual_seed(0)
-    module = VAE(n_features=4, latent_dim=3)
-    with torch.no_grad():
-        module.mean_head.weight.mul_(0.01)
-        module.mean_head.bias.copy_(torch.tensor([0.0, 0.0, 3.0]))
-        module.logvar_head.weight.zero_()
-        module.logvar_head.bias.zero_()
-    x = torch.randn(16, 4, generator=torch.Generator().manual_seed(1))
-    eps = torch.zeros(16, 3)
-    output = module(x, eps)
-    # The KL part alone: the reconstruction term also reaches the heads through z.
-    output = output._replace(log_px_z=output.log_px_z.detach())
-    NegativeELBO()(output, free_bits=1.0).backward()
-    grad = module.mean_head.weight.grad
-    assert torch.all(grad[:2] == 0)
-    assert torch.all(grad[2] != 0)
-    assert torch.all(module.logvar_head.weight.grad[:2] == 0)
 
 
 @pytest.mark.parametrize("beta", [0.5, 2.0])
@@ -522,7 +477,7 @@ def make_loss_nan(monkeypatch):
     """A function that makes both training losses NaN from then on."""
 
     def patch():
-        for criterion in (skvae._net.NegativeELBO, skvae._net.NegativeLogLikelihood):
+        for criterion in (skvae._loss.NegativeELBO, skvae._loss.NegativeLogLikelihood):
             original = criterion.forward
 
             # Multiplying keeps the graph, so backward and the optimiser step still run.
@@ -569,6 +524,33 @@ def test_a_lone_last_row_joins_the_batch_before():
     assert torch.equal(torch.cat(batches), rows)
     one = [x for x, _ in TensorBatches(TensorDataset(rows[:1]), batch_size=10)]
     assert [len(x) for x in one] == [1]
+
+
+@pytest.mark.parametrize("n_rows", [1, 20, 21, 50, 70])
+@pytest.mark.parametrize("num_processes", [2, 3])
+def test_processes_share_out_the_batches_of_one_process(n_rows, num_processes):
+    """Processes of a data-parallel fit, their generators seeded alike, take turns
+    at one process's batches, wrapping round so that all take as many steps."""
+    rows = torch.arange(float(n_rows)).reshape(n_rows, 1)
+
+    def batches(**shard):
+        generator = torch.Generator().manual_seed(0)
+        iterator = TensorBatches(
+            TensorDataset(rows), 10, shuffle=True, generator=generator, **shard
+        )
+        return [x for x, _ in iterator], len(iterator)
+
+    whole, _ = batches()
+    shares = [
+        batches(process_index=i, num_processes=num_processes)
+        for i in range(num_processes)
+    ]
+    steps = -(-len(whole) // num_processes)
+    for index, (share, length) in enumerate(shares):
+        assert len(share) == length == steps
+        for step, batch in enumerate(share):
+            expected = whole[(index + step * num_processes) % len(whole)]
+            assert torch.equal(batch, expected)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

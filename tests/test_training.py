@@ -14,7 +14,13 @@ from torch import nn
 
 import skvae._training
 from skvae import AETransformer, VAETransformer
-from skvae._training import mean_and_scale, n_epochs, rows_dtype, split_rows
+from skvae._training import (
+    mean_and_scale,
+    n_epochs,
+    rows_dtype,
+    spawn_seeds,
+    split_rows,
+)
 from skvae.nn import ConvDecoder, ConvEncoder, MLPDecoder, MLPEncoder
 from tests.conftest import (
     CONV,
@@ -37,6 +43,17 @@ STOPPING = {**SMALL, "max_epochs": 200, "lr": 1e-2, "early_stopping": True}
 
 
 # -- random_state: repeatable fits, torch's global RNG untouched ---------------
+
+
+def test_processes_of_a_data_parallel_fit_draw_only_their_own_noise():
+    """Process 0 has the seeds of a fit on one process; the others share every
+    seed but those of the noise, binarisation and layer streams, each its own."""
+    seeds = [spawn_seeds(0, process) for process in range(3)]
+    assert seeds[0] == spawn_seeds(0)
+    own = {"noise", "binarize", "layers"}
+    for name in seeds[0]._fields:
+        values = {getattr(s, name) for s in seeds}
+        assert len(values) == (3 if name in own else 1), name
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
