@@ -45,8 +45,8 @@ torch code slows many-fold.
 
 Run from anywhere::
 
-    python benchmarks/distributed.py            # about 10 minutes on 2 cores
-    python benchmarks/distributed.py --quick    # smoke test, about 2 minutes
+    python benchmarks/distributed.py            # about 16 minutes on 2 cores
+    python benchmarks/distributed.py --quick    # smoke test, about 3 minutes
 
 A standalone script: the test suite never imports or runs it.
 """
