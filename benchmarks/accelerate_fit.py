@@ -36,7 +36,7 @@ stalls both processes at every gradient average.
 
 Run from anywhere::
 
-    python benchmarks/accelerate_fit.py            # about a minute on 2 cores
+    python benchmarks/accelerate_fit.py            # about 30 s on 2 cores
     python benchmarks/accelerate_fit.py --quick    # smoke test, about 15 s
 
 A standalone script: the test suite never imports or runs it.
@@ -117,9 +117,8 @@ def two_processes(X, params, threads):
         with tempfile.TemporaryDirectory() as folder:
             path = Path(folder) / "outcome.json"
             start = time.perf_counter()
-            debug_launcher(
-                _each_process, (X, params, threads, path), num_processes=N_PROCESSES
-            )
+            launched = (X, params, threads, path)
+            debug_launcher(_each_process, launched, num_processes=N_PROCESSES)
             launch_s = time.perf_counter() - start
             return {**json.loads(path.read_text()), "launch_s": launch_s}
     finally:
