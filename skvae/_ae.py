@@ -71,17 +71,13 @@ class AETransformer(_BaseAutoencoder):
         a chunk), so its memory beyond the output stays bounded.
     optimizer : {"adam", "sgd", "rmsprop"} or torch.optim.Optimizer subclass, \
             default="adam"
-        The torch optimizer that trains the networks, at the rate ``lr`` and
-        otherwise with torch's defaults: ``"adam"`` is ``torch.optim.Adam`` (with
-        its fused kernel), ``"sgd"`` is ``torch.optim.SGD`` (no momentum) and
-        ``"rmsprop"`` is ``torch.optim.RMSprop``; the classic VAE tutorials train
-        with SGD at ``lr=0.01`` or with RMSprop. An optimizer class (not an
-        instance), such as ``torch.optim.AdamW``, is built with the module's
-        weights and ``lr``. The first training call fixes it: :meth:`partial_fit`
-        refuses another optimizer, which would start without its state (call
-        ``fit`` to start afresh), while a changed ``lr`` keeps the state.
-        :func:`skvae.save` stores the names and torch.optim's own classes (by
-        name); save a model with another class with pickle.
+        The torch optimizer, at the rate ``lr`` and otherwise torch's defaults:
+        ``torch.optim.Adam`` (fused kernel), ``SGD`` (no momentum) or
+        ``RMSprop``, or an optimizer class (not an instance) such as
+        ``torch.optim.AdamW``. The first training call fixes it:
+        :meth:`partial_fit` refuses another, which would start without its state.
+        :func:`skvae.save` stores torch.optim's classes by name; use pickle for
+        others.
     lr : float, default=1e-3
         Learning rate of the ``optimizer``.
     lr_schedule : {"cosine", "plateau"}, default=None
