@@ -8,8 +8,10 @@ import subprocess
 import sys
 import zipfile
 
+import accelerate
 import numpy as np
 import pytest
+from accelerate.state import AcceleratorState, GradientState
 from numpy.testing import assert_array_equal
 from skorch.callbacks import Callback
 from skorch.history import History
@@ -19,9 +21,6 @@ import skvae._accelerate
 from skvae import AETransformer, VAETransformer
 from skvae.callbacks import RecordReconstructions
 from tests.conftest import CONV, ESTIMATORS, WIDE, factor_data, fitted_outputs, images
-
-accelerate = pytest.importorskip("accelerate")
-from accelerate.state import AcceleratorState, GradientState  # noqa: E402
 
 # The two-process fits: 512 rows make 16 batches of 32, 8 steps per process.
 N_ROWS = 512

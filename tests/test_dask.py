@@ -1,13 +1,17 @@
 """skvae on dask: searches on a local cluster, partial_fit over dask arrays.
 
-The recipes of docs/user_guide/parallel.rst; they need the ``dask`` extra.
+The recipes of docs/user_guide/parallel.rst; they need the ``dask`` extra and
+dask-ml, which the ``test`` extra installs.
 """
 
 import os
 
+import dask.array as da
+import distributed
 import numpy as np
 import pytest
 import torch
+from dask_ml.wrappers import Incremental
 from joblib import parallel_config
 from numpy.testing import assert_array_equal
 from sklearn.model_selection import GridSearchCV, cross_validate
@@ -23,9 +27,6 @@ from tests.conftest import (
     fitted_state,
     normal_rows,
 )
-
-da = pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
 
 # What distributed's nanny writes into its own process's environment before it
 # spawns a worker (its ``distributed.nanny.pre-spawn-environ``); torch reads the
@@ -114,10 +115,9 @@ def test_partial_fit_over_dask_blocks_trains_like_fit(client, Estimator):
 def test_dask_ml_incremental_trains_block_by_block(client, Estimator):
     """dask-ml's Incremental calls partial_fit once per block, in order when not
     shuffled, and its transform and score agree with the estimator's."""
-    wrappers = pytest.importorskip("dask_ml.wrappers")
     X = normal_rows(120)
     dX = da.from_array(X, chunks=(40, -1))
-    incremental = wrappers.Incremental(Estimator(**FAST), shuffle_blocks=False)
+    incremental = Incremental(Estimator(**FAST), shuffle_blocks=False)
     incremental.fit(dX).partial_fit(dX)
     by_hand = Estimator(**FAST)
     for _ in range(2):
