@@ -89,6 +89,11 @@ class AETransformer(_BaseAutoencoder):
         (``ReduceLROnPlateau``). ``None`` keeps ``lr``. Each epoch's rate is
         recorded in ``history_`` as ``event_lr``. Every :meth:`partial_fit`
         call trains its one epoch at ``lr``.
+    trim_fraction : float, default=0.0
+        Each training batch leaves its ``trim_fraction`` of rows of highest loss
+        out of the loss, so rare outlying rows among the training rows are not
+        learned (trimmed training, as in RCA, Liu et al. 2021). Validation
+        losses and scores use every row.
     early_stopping : bool, default=False
         Stop when the validation loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and restore the weights of the best epoch
@@ -222,6 +227,7 @@ class AETransformer(_BaseAutoencoder):
         optimizer="adam",
         lr=1e-3,
         lr_schedule=None,
+        trim_fraction=0.0,
         early_stopping=False,
         validation_fraction=None,
         n_iter_no_change=10,
@@ -245,6 +251,7 @@ class AETransformer(_BaseAutoencoder):
         self.optimizer = optimizer
         self.lr = lr
         self.lr_schedule = lr_schedule
+        self.trim_fraction = trim_fraction
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

@@ -13,7 +13,7 @@ import numpy as np
 from ._ae import AETransformer
 from ._commands import CommandError, check_not_input, check_output
 from ._model_store import check_destination, describe_model, load_model, save_model
-from ._outlier import _DEFAULT_EPOCHS, AutoencoderOutlierDetector
+from ._outlier import AutoencoderOutlierDetector, default_model
 from ._tables import read_table, write_scores
 from ._vae import VAETransformer
 
@@ -38,7 +38,7 @@ def run_fit(
     check_not_input(model, train)
     X, columns = read_table(train, header)
     detector = AutoencoderOutlierDetector(
-        _make_estimator(model_type, latent_dim, max_epochs),
+        _make_estimator(model_type, latent_dim, max_epochs, X.shape),
         contamination=contamination,
         score_by=score_by,
         random_state=random_state,
@@ -67,15 +67,14 @@ def run_fit(
     print(f"Wrote {model}")
 
 
-def _make_estimator(model_type, latent_dim, max_epochs):
-    """The model to fit, or None for the detector's default."""
+def _make_estimator(model_type, latent_dim, max_epochs, shape):
+    """The model to fit to rows of ``shape``, or None for the detector's default."""
     if model_type == "vae" and latent_dim is None and max_epochs is None:
         return None
-    estimator = AETransformer if model_type == "ae" else VAETransformer
-    params = {"max_epochs": max_epochs or _DEFAULT_EPOCHS}
-    if latent_dim is not None:
-        params["latent_dim"] = latent_dim
-    return estimator(**params)
+    model = AETransformer if model_type == "ae" else VAETransformer
+    return default_model(
+        *shape, model=model, latent_dim=latent_dim, max_epochs=max_epochs
+    )
 
 
 def run_score(*, model, data, output, header):

@@ -245,6 +245,7 @@ class _BaseAutoencoder(
             "lr": self.lr,
             "batch_size": self.batch_size,
             "verbose": self.verbose,
+            "trim_fraction": self.trim_fraction,
             **self._loss_params(),
         }
 

@@ -13,7 +13,6 @@ from ._anomaly import run_fit, run_info, run_score
 from ._commands import CommandError
 from ._demo import run_demo
 from ._model_store import SAFE_FORMAT
-from ._outlier import _DEFAULT_EPOCHS
 
 PROG = "skvae"
 
@@ -137,15 +136,15 @@ def _add_anomaly(commands):
         type=_positive_int,
         default=None,
         metavar="N",
-        help="latent dimensions of the model (default: the model's, 2)",
+        help="latent dimensions of the model (default: half the features, 1 to 8)",
     )
     fit.add_argument(
         "--max-epochs",
         type=_positive_int,
         default=None,
         metavar="N",
-        help=f"training epochs (default: {_DEFAULT_EPOCHS}); longer training "
-        "learns rare rows too and ranks them as normal",
+        help="training epochs (default: about 200 optimiser steps' worth); "
+        "longer training learns rare rows too and ranks them as normal",
     )
     fit.add_argument(
         "--score-by",

@@ -1,11 +1,14 @@
 """The nets' training losses: the negative ELBO (Kingma & Welling 2013) with the
 KL weight beta (Higgins et al. 2017) and free bits (Kingma et al. 2016), and an
-autoencoder's negative log-likelihood.
+autoencoder's negative log-likelihood; either trimmed of each batch's worst rows,
+as robust training on contaminated rows does (RCA, Liu et al. 2021).
 
 They have no weights, so they are plain callables, not torch modules: accelerate
 (1.16) wraps each module of a CPU data-parallel fit in DistributedDataParallel,
 which refuses a module without weights.
 """
+
+import math
 
 from .nn import elbo, gaussian_kl_per_dim
 
@@ -25,18 +28,32 @@ class NegativeELBO(_Loss):
     dimensions below the floor get no gradient from the KL.
     """
 
-    def forward(self, output, kl_weight=1.0, free_bits=0.0):
+    def forward(self, output, kl_weight=1.0, free_bits=0.0, trim_fraction=0.0):
+        losses = -elbo(output.log_px_z, output.kl, kl_weight)
+        kept = kept_rows(losses, trim_fraction)
         if not free_bits:
-            return -elbo(output.log_px_z, output.kl, kl_weight).mean()
-        kl = gaussian_kl_per_dim(output.mean, output.logvar).mean(0)
-        return -output.log_px_z.mean() + kl_weight * kl.clamp(min=free_bits).sum()
+            return losses[kept].mean()
+        mean, logvar = output.mean[kept], output.logvar[kept]
+        kl = gaussian_kl_per_dim(mean, logvar).mean(0)
+        log_px_z = output.log_px_z[kept]
+        return -log_px_z.mean() + kl_weight * kl.clamp(min=free_bits).sum()
 
 
 class NegativeLogLikelihood(_Loss):
     """Training loss of an autoencoder: batch mean of ``-log p(x | x_hat)``."""
 
-    def forward(self, output):
-        return -output.log_px_z.mean()
+    def forward(self, output, trim_fraction=0.0):
+        losses = -output.log_px_z
+        return losses[kept_rows(losses, trim_fraction)].mean()
+
+
+def kept_rows(losses, trim_fraction):
+    """The rows of a batch left once its ``trim_fraction`` of highest ``losses``
+    are dropped (at least one row): all rows, as a slice, when nothing is."""
+    n_kept = max(1, math.ceil((1.0 - trim_fraction) * len(losses)))
+    if n_kept == len(losses):
+        return slice(None)
+    return losses.detach().topk(n_kept, largest=False).indices
 
 
 def loss_part(output, part):

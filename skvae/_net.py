@@ -171,20 +171,27 @@ class AutoencoderNet(NeuralNet):
     ``train_kl`` for a VAE; ``valid_*`` on validation batches), which
     ``PassthroughScoring`` callbacks average per epoch. ``binarize_generator``
     draws the batches of :class:`DrawnRows` (dynamic binarisation); it carries
-    its state from one training call to the next.
+    its state from one training call to the next. ``trim_fraction`` of each
+    training batch's rows, those of highest loss, are left out of its loss (the
+    recorded parts count every row).
     """
 
     loss_class = NegativeLogLikelihood
     loss_parts = ("reconstruction",)
     draws_noise = False
 
-    def __init__(self, *args, binarize_generator=None, **kwargs):
+    def __init__(self, *args, binarize_generator=None, trim_fraction=0.0, **kwargs):
         super().__init__(*args, **kwargs)
         self.binarize_generator = binarize_generator
+        self.trim_fraction = trim_fraction
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         self._record_parts(y_pred, training)
-        return self.criterion_(y_pred)
+        return self.criterion_(y_pred, trim_fraction=self._trim(training))
+
+    def _trim(self, training):
+        """Training batches are trimmed; validation losses take every row."""
+        return self.trim_fraction if training else 0.0
 
     def snapshot(self):
         """A copy of the net to put back if a training call fails.
@@ -385,4 +392,9 @@ class VAENet(AutoencoderNet):
             epoch, warmup = len(self.history), self.kl_warmup_epochs
             weight = self.beta * min(1.0, epoch / warmup) if warmup else self.beta
             self.history.record("kl_weight", weight)
-        return self.criterion_(y_pred, kl_weight=weight, free_bits=self.free_bits)
+        return self.criterion_(
+            y_pred,
+            kl_weight=weight,
+            free_bits=self.free_bits,
+            trim_fraction=self._trim(training),
+        )

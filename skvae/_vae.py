@@ -104,23 +104,23 @@ class VAETransformer(_BaseAutoencoder):
         recorded in ``history_`` as ``event_lr``. Every :meth:`partial_fit`
         call trains its one epoch at ``lr``.
     kl_warmup_epochs : int, default=0
-        KL warm-up: the KL weight of the training loss rises linearly from
-        ``beta / kl_warmup_epochs`` in epoch 1 to ``beta`` in epoch
-        ``kl_warmup_epochs`` and stays there (epoch ``e`` uses ``beta * min(1, e
-        / kl_warmup_epochs)``, epochs counted across :meth:`partial_fit` calls).
-        ``0`` uses ``beta`` throughout. The weight is recorded in ``history_``
-        as ``kl_weight``. Validation losses (and so early stopping) use
-        ``beta``; scores always use KL weight 1.
+        KL warm-up: epoch ``e`` of training weighs the KL by ``beta * min(1, e /
+        kl_warmup_epochs)`` (epochs counted across :meth:`partial_fit` calls),
+        recorded in ``history_`` as ``kl_weight``; ``0`` uses ``beta``. Validation
+        losses (and so early stopping) use ``beta``; scores, KL weight 1.
     free_bits : float, default=0.0
-        Free bits [4]_: in the training loss each latent
-        dimension's KL, averaged over the batch, counts as at least
-        ``free_bits`` nats, so the optimiser gains nothing by pushing it lower
-        (a guard against posterior collapse). ``0`` is the plain KL. Scores are
-        not affected.
+        Free bits [4]_: in the training loss each latent dimension's KL,
+        averaged over the batch, counts as at least ``free_bits`` nats, a guard
+        against posterior collapse. ``0`` is the plain KL. Scores are not affected.
     n_importance_samples : int, default=1
         Draws ``k`` per row in :meth:`score_samples`. ``1`` is the ELBO; ``k > 1``
         is the importance-weighted bound of Burda et al. [3]_, tighter as
         ``k`` grows and computed in chunks so memory stays bounded.
+    trim_fraction : float, default=0.0
+        Each training batch leaves its ``trim_fraction`` of rows of highest loss
+        out of the loss, so rare outlying rows among the training rows are not
+        learned (trimmed training, as in RCA, Liu et al. 2021). Validation
+        losses and scores use every row.
     early_stopping : bool, default=False
         Stop when the validation loss has not improved by ``tol`` for
         ``n_iter_no_change`` epochs, and restore the weights of the best epoch
@@ -290,6 +290,7 @@ class VAETransformer(_BaseAutoencoder):
         kl_warmup_epochs=0,
         free_bits=0.0,
         n_importance_samples=1,
+        trim_fraction=0.0,
         early_stopping=False,
         validation_fraction=None,
         n_iter_no_change=10,
@@ -317,6 +318,7 @@ class VAETransformer(_BaseAutoencoder):
         self.kl_warmup_epochs = kl_warmup_epochs
         self.free_bits = free_bits
         self.n_importance_samples = n_importance_samples
+        self.trim_fraction = trim_fraction
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

@@ -89,6 +89,7 @@ AUTOENCODER_CONSTRAINTS = {
     "validation_fraction": [Number(Real, 0, 1, closed="neither"), None],
     "n_iter_no_change": [Count(1)],
     "tol": [Number(Real, 0, None, closed="left")],
+    "trim_fraction": [Number(Real, 0, 1, closed="left")],
     "callbacks": [list, tuple, None],
     "device": [str, torch.device],
     "accelerator": [None, AcceleratorInstance()],

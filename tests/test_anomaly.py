@@ -126,7 +126,8 @@ def test_fit_then_score_flags_the_planted_outliers(kind, tmp_path, capsys):
     [
         ([], VAETransformer, None),
         (["--model-type", "ae", "--max-epochs", "2"], AETransformer, (2, 2)),
-        (["--latent-dim", "3"], VAETransformer, (3, 10)),
+        # 60 rows are one batch: about 200 steps are 200 epochs.
+        (["--latent-dim", "3"], VAETransformer, (3, 200)),
     ],
 )
 def test_fit_builds_the_requested_model(

@@ -11,6 +11,10 @@ from tests.conftest import FAST
         VAETransformer(**FAST),
         AETransformer(**FAST),
         AutoencoderOutlierDetector(VAETransformer(**FAST), random_state=0),
+        # Trimmed training, and the detector's own default model (200 steps).
+        VAETransformer(**FAST, trim_fraction=0.2),
+        AETransformer(**FAST, trim_fraction=0.2),
+        AutoencoderOutlierDetector(random_state=0),
     ]
 )
 def test_sklearn_compatible_estimator(estimator, check):

@@ -178,13 +178,35 @@ def test_auto_score_is_the_estimators_likelihood(estimator):
     assert_allclose(detector.score_samples(X), detector.estimator_.score_samples(X))
 
 
-def test_default_estimator_is_a_short_vae():
-    """estimator=None trains a VAETransformer for 10 epochs, leaving the param None."""
-    X, _ = _planted(n_samples=60)
+@pytest.mark.parametrize(
+    "shape, latent_dim, max_epochs",
+    [((60, 4), 2, 200), ((1000, 30), 8, 25), ((3000, 1), 1, 8), ((40, 3), 1, 200)],
+)
+def test_default_estimator_is_a_short_trimmed_vae(shape, latent_dim, max_epochs):
+    """estimator=None trains a VAETransformer sized to X: about 200 steps of 128
+    rows, trimmed batches, half the features as latent size (1 to 8), one hidden
+    layer; the param stays None."""
+    X = np.random.RandomState(0).normal(size=shape)
     detector = AutoencoderOutlierDetector(random_state=0).fit(X)
     assert detector.estimator is None
-    assert isinstance(detector.estimator_, VAETransformer)
-    assert detector.estimator_.max_epochs == 10
+    model = detector.estimator_
+    assert isinstance(model, VAETransformer)
+    assert (model.latent_dim, model.max_epochs) == (latent_dim, max_epochs)
+    assert (model.batch_size, model.trim_fraction) == (128, 0.3)
+    assert (model.hidden_dims, model.lr) == ((64,), 3e-3)
+    assert model.n_iter_ == max_epochs
+
+
+def test_default_detector_repeats_with_random_state():
+    """Two default detectors with the same random_state score alike, bit for bit;
+    another seed gives other scores."""
+    X, _ = _planted(n_samples=150)
+    scores = [
+        AutoencoderOutlierDetector(random_state=seed).fit(X).score_samples(X)
+        for seed in (0, 0, 1)
+    ]
+    assert_array_equal(scores[0], scores[1])
+    assert not np.array_equal(scores[0], scores[2])
 
 
 @pytest.mark.parametrize("estimator", _reconstructing())

@@ -167,6 +167,7 @@ PARAMETERS = {
     "kl_warmup_epochs": st.one_of(st.integers(-1, 3), ODD_VALUES),
     "free_bits": st.one_of(st.floats(-1, 2), ODD_VALUES),
     "n_importance_samples": st.one_of(st.integers(-1, 4), ODD_VALUES),
+    "trim_fraction": st.one_of(st.floats(-0.5, 1.5), ODD_VALUES),
     "early_stopping": st.one_of(st.booleans(), ODD_VALUES),
     "validation_fraction": st.one_of(st.floats(-0.5, 1.5), ODD_VALUES),
     "n_iter_no_change": st.one_of(st.integers(-1, 3), ODD_VALUES),

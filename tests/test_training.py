@@ -716,6 +716,7 @@ def test_no_schedule_keeps_lr(Estimator):
 def test_controls_are_repeatable_with_random_state(Estimator, lr_schedule):
     """Two fits with the same random_state and every control on agree exactly."""
     params = {**STOPPING, "lr_schedule": lr_schedule, "n_iter_no_change": 2}
+    params["trim_fraction"] = 0.2
     if Estimator is VAETransformer:
         params.update(kl_warmup_epochs=3, free_bits=0.1)
     X = low_rank_rows()
