@@ -145,6 +145,20 @@ TARGETS = {
         "issue 18: the default detector's fit plus score time, summed over the "
         "sets, over IsolationForest's",
     ),
+    "imputation_miwae": Target(
+        "<=",
+        0.29,
+        "issue 19, not speed: VAEImputer() defaults on breast_cancer at p=0.5 "
+        "(MSE on the removed entries, standardised) reach MIWAE's published 0.287 "
+        "(and beat IterativeImputer's 0.317)",
+    ),
+    "imputation": Target(
+        "<=",
+        1.0,
+        "issue 19, not speed: VAEImputer()'s MSE over the best scikit-learn "
+        "imputer's, on each other set and their mean: beats the best scikit-learn "
+        "imputer on every other set",
+    ),
 }
 
 

@@ -269,8 +269,8 @@ class AETransformer(_BaseAutoencoder):
     def _loss_params(self):
         return {}
 
-    def _score_batch(self, module, x, keys):
-        return module(x).log_px_z
+    def _score_batch(self, module, x, keys, observed):
+        return module(x, observed).log_px_z
 
     def _initialize(self, X, epochs):
         # The Gaussian of the codes holds latent_dim**2 values, and np.cov makes
@@ -284,8 +284,8 @@ class AETransformer(_BaseAutoencoder):
         )
         super()._initialize(X, epochs)
 
-    def _after_training(self, X):
-        codes = self._encode_rows(X).astype(np.float64)
+    def _after_training(self, X, missing):
+        codes = self._encode_rows(X, missing).astype(np.float64)
         self.latent_mean_ = codes.mean(axis=0)
         covariance = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))
         self.latent_covariance_ = covariance + _COVARIANCE_RIDGE * np.eye(

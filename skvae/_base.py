@@ -74,8 +74,9 @@ class _BaseAutoencoder(
         """The net's loss parameters, as a dict: synced before every training call."""
 
     @abstractmethod
-    def _score_batch(self, module, x, keys):
-        """Per-row log-likelihood of rows ``x`` (a tensor; ``keys``: theirs)."""
+    def _score_batch(self, module, x, keys, observed):
+        """Per-row log-likelihood of rows ``x`` (a tensor; ``keys``: theirs;
+        ``observed``: the mask of their observed entries, None if all are)."""
 
     def _score_keys(self, X):
         """What ``_score_batch`` needs of each row of ``X`` beyond its values.
@@ -85,10 +86,11 @@ class _BaseAutoencoder(
         return None
 
     @abstractmethod
-    def _after_training(self, X):
+    def _after_training(self, X, missing):
         """Update state derived from the trained module.
 
-        ``X``: the validated training rows, or a random ``STATISTICS_ROWS`` of them.
+        ``X``: the validated training rows, or a random ``STATISTICS_ROWS`` of
+        them; ``missing``: whether the rows may have NaN entries.
         """
 
     @abstractmethod
@@ -154,10 +156,10 @@ class _BaseAutoencoder(
                 "training. Call fit, or set accelerator=None to train on in this "
                 "process alone."
             )
-        X = self._validate_X(X)
+        X, missing = self._validate_X(X)
         train, valid = self._training_sets(X)
         with unchanged_on_failure(self, net_=self.net_.snapshot()):
-            self._run(X, train, valid, 1)
+            self._run(X, missing, train, valid, 1)
         return self
 
     def _build_and_train(self, X, epochs=None):
@@ -168,10 +170,11 @@ class _BaseAutoencoder(
         replaced only when the new one has trained.
         """
         with unchanged_on_failure(self):
-            X = self._validate_X(X, reset=True)
+            X, missing = self._validate_X(X, reset=True)
             period = n_epochs(self.max_epochs, len(X), self.batch_size)
             self._initialize(X, period)
-            self._run(X, *self._training_sets(X), period if epochs is None else epochs)
+            train, valid = self._training_sets(X)
+            self._run(X, missing, train, valid, period if epochs is None else epochs)
         return self
 
     def _initialize(self, X, epochs):
@@ -265,13 +268,13 @@ class _BaseAutoencoder(
             check_monitors(self.net_.callbacks_)
         return train, valid
 
-    def _run(self, X, train, valid, epochs):
+    def _run(self, X, missing, train, valid, epochs):
         """Sync the net with the current parameters, train ``epochs`` on the sets
-        of ``X``, then update the statistics."""
+        of ``X`` (with NaN entries when ``missing``), then update the statistics."""
         sync_net(self.net_, valid=valid, max_epochs=epochs, **self._net_params())
         run_epochs(self.net_, train, self._seeds_.layers, self.device_)
         self.net_ = detached(self.net_, self.device_)
-        self._after_training(statistics_rows(X, self._seeds_.statistics))
+        self._after_training(statistics_rows(X, self._seeds_.statistics), missing)
 
     def _training_rows(self, X):
         """``X`` as one tensor on the device, float64 only where float32 would blur.
@@ -285,6 +288,7 @@ class _BaseAutoencoder(
     # -- validation -------------------------------------------------------------
 
     def _validate_X(self, X, *, reset=False):
+        """``X`` validated, and whether it has missing (NaN) entries."""
         X = from_torch(X)
         check_numeric_rows(X)
         X = validate_data(
@@ -296,12 +300,13 @@ class _BaseAutoencoder(
         )
         # A fitted model checks the support of the likelihood it was built with.
         likelihood = self.likelihood if reset else self._structure_["likelihood"]
-        check_values(
+        missing = check_values(
             X,
             estimator_name=type(self).__name__,
             bernoulli=likelihood == "bernoulli",
+            fitting=reset,
         )
-        return X
+        return X, missing
 
     # -- inference ------------------------------------------------------------
 
@@ -393,4 +398,5 @@ class _BaseAutoencoder(
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = True
         return tags

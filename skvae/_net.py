@@ -1,7 +1,7 @@
 """Private skorch nets: skorch runs the loop; these supply batches, noise and loss.
 
-Batches are slices of one tensor placed on the training device once per fit, so the
-hot path does no per-sample indexing, collation or numpy-to-torch copies.
+Batches come from ``_batches``: a batch of rows with holes arrives as a dict of
+the rows and the mask of their observed entries, which reaches the module.
 """
 
 import copy
@@ -16,88 +16,9 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback, PrintLog
 from skorch.utils import get_map_location
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import TensorDataset
 
+from ._batches import unpack
 from ._loss import NegativeELBO, NegativeLogLikelihood, loss_part
-
-
-class DrawnRows(TensorDataset):
-    """Training rows whose batches are fresh 0/1 draws: dynamic binarisation.
-
-    Each time :class:`TensorBatches` cuts a batch from these rows, every value
-    ``p`` in [0, 1] becomes a 1 with probability ``p``, drawn from ``generator``
-    (on the rows' device) into a new tensor; the rows are never written.
-    """
-
-    def __init__(self, rows, generator):
-        super().__init__(rows)
-        self.generator = generator
-
-
-class TensorBatches:
-    """Iterate over ``batch_size`` slices of ``dataset.tensors[0]``.
-
-    With ``shuffle=True`` the rows are permuted once per epoch using ``generator``.
-    Batches of :class:`DrawnRows` are binarised. The last batch may be smaller,
-    but never a single row after others: that row joins the batch before, as
-    batch normalisation cannot train on one row. There is always at least one
-    batch.
-
-    In a data-parallel fit (its processes share ``generator``'s seed), process
-    ``process_index`` takes every ``num_processes``-th batch, wrapping round to
-    the first so that all take as many steps: accelerate's default sharding.
-    """
-
-    def __init__(
-        self,
-        dataset,
-        batch_size,
-        shuffle=False,
-        generator=None,
-        process_index=0,
-        num_processes=1,
-    ):
-        self.X = dataset.tensors[0]
-        self.batch_size = int(batch_size)  # torch's split takes no numpy ints
-        self.shuffle = shuffle
-        self.generator = generator
-        self.draws = dataset.generator if isinstance(dataset, DrawnRows) else None
-        self.process_index = process_index
-        self.num_processes = num_processes
-
-    def __len__(self):
-        n_rows = len(self.X)
-        lone_row = n_rows > self.batch_size and n_rows % self.batch_size == 1
-        n_batches = math.ceil(n_rows / self.batch_size) - lone_row
-        return math.ceil(n_batches / self.num_processes)
-
-    def __iter__(self):
-        X = self.X
-        if self.shuffle:
-            order = torch.randperm(len(X), generator=self.generator)
-            X = X[order.to(X.device)]
-        batches = list(X.split(self.batch_size))
-        if len(batches) > 1 and len(batches[-1]) == 1:
-            batches[-2:] = [X[-(self.batch_size + 1) :]]
-        if self.num_processes > 1:
-            first, n = self.process_index, len(batches)
-            steps = range(first, len(self) * self.num_processes, self.num_processes)
-            batches = [batches[step % n] for step in steps]
-        for batch in batches:
-            if self.draws is not None:
-                batch = draw_binary(batch, self.draws)
-            yield batch, None
-
-
-def draw_binary(p, generator):
-    """0/1 values, each a 1 with probability ``p``, in ``p``'s dtype and device.
-
-    A 1 wherever a uniform draw from [0, 1) falls below ``p``: the same
-    distribution as ``torch.bernoulli(p)``, which on the CPU takes 3 to 4 times
-    as long (a third of an MNIST MLP's training step).
-    """
-    uniform = torch.rand(p.shape, generator=generator, dtype=p.dtype, device=p.device)
-    return uniform.lt_(p)
 
 
 def bare_module(module):
@@ -184,6 +105,10 @@ class AutoencoderNet(NeuralNet):
         super().__init__(*args, **kwargs)
         self.binarize_generator = binarize_generator
         self.trim_fraction = trim_fraction
+
+    def infer(self, x, **fit_params):
+        x, observed = unpack(x)
+        return self.module_(x, observed=observed)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         self._record_parts(y_pred, training)
@@ -351,8 +276,10 @@ class VAENet(AutoencoderNet):
     Training batches of epoch ``e`` weigh the KL by ``beta * min(1, e /
     kl_warmup_epochs)`` (``beta`` when ``kl_warmup_epochs=0``), counted over the
     net's whole history and recorded as ``kl_weight``; validation batches use
-    ``beta``, so ``valid_loss`` does not rise with the weight. Noise comes from
-    ``noise_generator``, not the global RNG.
+    ``beta``, so ``valid_loss`` does not rise with the weight. With
+    ``importance_samples=k > 1`` every row takes ``k`` draws and the loss is the
+    importance-weighted bound. Noise comes from ``noise_generator``, not the
+    global RNG.
     """
 
     loss_class = NegativeELBO
@@ -365,6 +292,7 @@ class VAENet(AutoencoderNet):
         beta=1.0,
         kl_warmup_epochs=0,
         free_bits=0.0,
+        importance_samples=1,
         noise_generator=None,
         **kwargs,
     ):
@@ -372,17 +300,20 @@ class VAENet(AutoencoderNet):
         self.beta = beta
         self.kl_warmup_epochs = kl_warmup_epochs
         self.free_bits = free_bits
+        self.importance_samples = importance_samples
         self.noise_generator = noise_generator
 
     def infer(self, x, **fit_params):
+        x, observed = unpack(x)
         module = bare_module(self.module_)
+        k = self.importance_samples
         eps = torch.randn(
-            (len(x), module.latent_dim),
+            (len(x), module.latent_dim) if k == 1 else (len(x), k, module.latent_dim),
             generator=self.noise_generator,
             device=x.device,
             dtype=module.dtype,
         )
-        return self.module_(x, eps)
+        return self.module_(x, eps, observed=observed)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         self._record_parts(y_pred, training)

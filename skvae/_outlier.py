@@ -16,7 +16,7 @@ from ._default_model import default_model
 from ._inference import NonFiniteOutputError
 from ._sklearn import HasMethods, StrOptions, _fit_context, _set_random_states
 from ._state import SavedDetector
-from ._validation import Number
+from ._validation import Number, from_torch
 
 # Tukey's fence: "auto" flags rows scoring below Q1 - 1.5 * IQR of the training scores.
 _FENCE = 1.5
@@ -44,6 +44,19 @@ def _mapped_without_overflow(method, A):
         )
     ok = np.isfinite(out).all(axis=1)
     return (out if ok.all() else out[ok]), ok  # no copy in the usual case
+
+
+def _reject_missing(X):
+    """Raise a ValueError when ``X`` has NaN entries (other checks are the
+    estimator's)."""
+    rows = check_array(from_torch(X), dtype=None, ensure_all_finite=False)
+    if rows.dtype.kind == "f" and np.isnan(rows).any():
+        raise ValueError(
+            "AutoencoderOutlierDetector needs complete rows, but X contains NaN. "
+            "A row's score with missing entries is a density of its observed "
+            "features alone, which cannot be ranked against rows observed on "
+            "others. Impute X first, e.g. with skvae.VAEImputer."
+        )
 
 
 class AutoencoderOutlierDetector(
@@ -204,6 +217,7 @@ class AutoencoderOutlierDetector(
         return self
 
     def _fit(self, X):
+        _reject_missing(X)
         estimator, score = self._check_estimator(X)
         if self.random_state is not None:
             _set_random_states(estimator, self.random_state)
@@ -316,6 +330,7 @@ class AutoencoderOutlierDetector(
                 f"{type(self.estimator_).__name__} has no inverse_transform, so "
                 "rows have no reconstruction error."
             )
+        _reject_missing(X)
         errors = self._squared_errors(X)
         if self.scale_errors:
             errors = errors / self.error_scale_
@@ -337,6 +352,7 @@ class AutoencoderOutlierDetector(
         """
         check_is_fitted(self)
         if self.score_by_ == "likelihood":
+            _reject_missing(X)
             return self.estimator_.score_samples(X)
         return -self.reconstruction_error(X).sum(axis=1)
 

@@ -7,11 +7,13 @@ from sklearn.utils._param_validation import (
     StrOptions,
     validate_parameter_constraints,
 )
+from sklearn.utils.validation import _check_feature_names_in
 
 __all__ = [
     "HasMethods",
     "Interval",
     "StrOptions",
+    "_check_feature_names_in",
     "_fit_context",
     "_set_random_states",
     "validate_parameter_constraints",

@@ -25,10 +25,10 @@ from skorch.callbacks import (
 )
 from skorch.helper import predefined_split
 from torch.optim.lr_scheduler import CosineAnnealingLR, ReduceLROnPlateau
-from torch.utils.data import TensorDataset
 
 from ._accelerate import accelerated_net
-from ._net import DrawnRows, QuietPrintLog, StopOnDivergence, TensorBatches
+from ._batches import DrawnRows, Rows, TensorBatches
+from ._net import QuietPrintLog, StopOnDivergence
 
 # About this many optimiser steps make max_epochs="auto": few epochs on big tables,
 # many on tiny ones, within the bounds below. On an 8-feature factor model and on
@@ -99,18 +99,29 @@ def n_epochs(max_epochs, n_samples, batch_size):
     return min(max(epochs, _AUTO_EPOCHS_MIN), _AUTO_EPOCHS_MAX)
 
 
+def column_span(X):
+    """Largest magnitude of each column of ``X``, its NaN entries left out."""
+    return np.fmax.reduce(np.abs(X), axis=0)
+
+
 def mean_and_scale(X):
     """Column means and standard deviations, 1 where a column is constant.
 
     Columns are divided by their largest magnitude first, so values near the top of
     the float64 range do not overflow when squared. A spread below float32
     resolution relative to the column's mean counts as constant (rounding noise).
+    NaN entries (missing values) are left out: the statistics are those of each
+    column's observed values.
     """
-    span = np.abs(X).max(axis=0).astype(np.float64)
+    span = column_span(X).astype(np.float64)
     span[span == 0] = 1.0
     unit = X / span
-    mean = unit.mean(axis=0) * span
-    scale = unit.std(axis=0) * span
+    mean = unit.mean(axis=0)
+    if np.isnan(mean).any():  # NaN propagates: only then the slower passes
+        mean, scale = np.nanmean(unit, axis=0), np.nanstd(unit, axis=0)
+    else:
+        scale = unit.std(axis=0)
+    mean, scale = mean * span, scale * span
     constant = scale <= np.finfo(np.float32).eps * np.abs(mean)
     return mean, np.where(constant, 1.0, scale)
 
@@ -127,7 +138,7 @@ def rows_dtype(X, scale):
     """
     if scale is None or X.dtype != np.float64:
         return torch.float32
-    span = np.abs(X).max(axis=0)
+    span = column_span(X)
     low, high = np.finfo(np.float32).tiny * 2**24, np.finfo(np.float32).max / 2
     with np.errstate(over="ignore"):  # a scale near float64's top: not exact
         exact = (span <= _FLOAT32_SPAN * scale) & (span < high) & (scale > low)
@@ -297,12 +308,12 @@ def split_rows(rows, validation_fraction, seed, *, early_stopping=False, draws=N
         )
     order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))
     order = order.to(rows.device)
-    valid = TensorDataset(rows[order[:n_valid]])
+    valid = Rows(rows[order[:n_valid]])
     return _training_set(rows[order[n_valid:]], draws), valid
 
 
 def _training_set(rows, draws):
-    return TensorDataset(rows) if draws is None else DrawnRows(rows, draws)
+    return Rows(rows) if draws is None else DrawnRows(rows, draws)
 
 
 def sync_net(net, *, valid, **params):

@@ -11,17 +11,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
 from ._net import VAENet
-from ._noise import keyed_normal_noise, row_keys
+from ._vae_inference import VAEInference
 from ._validation import Count, Number
-from .nn import VAE, elbo, gaussian_kl_per_dim, streamed_importance_weighted_bound
+from .nn import VAE, gaussian_kl_per_dim
 
-# Seed of the row-keyed noise behind score_samples: fixed, so scores are deterministic.
-_SCORE_SEED = 20131220
 # Burda et al. (2015) count unit d as active when Cov_x(E_q[z_d]) exceeds this.
 _ACTIVITY_THRESHOLD = 0.01
 
 
-class VAETransformer(_BaseAutoencoder):
+class VAETransformer(VAEInference, _BaseAutoencoder):
     """Variational autoencoder as a scikit-learn transformer.
 
     Encodes rows into a ``latent_dim``-dimensional latent space (the posterior
@@ -116,6 +114,12 @@ class VAETransformer(_BaseAutoencoder):
         Draws ``k`` per row in :meth:`score_samples`. ``1`` is the ELBO; ``k > 1``
         is the importance-weighted bound of Burda et al. [3]_, tighter as
         ``k`` grows and computed in chunks so memory stays bounded.
+    train_importance_samples : int, default=1
+        Draws ``k`` per row in the training loss. ``1`` trains on the ELBO;
+        ``k > 1`` on the importance-weighted bound [3]_ (with ``beta`` on each
+        draw's ``log p(z) - log q(z | x)``; not with ``free_bits``), MIWAE's
+        bound [5]_ on rows with holes: costlier by about ``k``, and a better
+        model of each feature given the others.
     trim_fraction : float, default=0.0
         Each training batch leaves its ``trim_fraction`` of rows of highest loss
         out of the loss, so rare outlying rows among the training rows are not
@@ -243,6 +247,8 @@ class VAETransformer(_BaseAutoencoder):
        Autoencoders", 2015.
     .. [4] D. P. Kingma et al., "Improved Variational Inference with Inverse
        Autoregressive Flow", NeurIPS 2016 (free bits).
+    .. [5] P.-A. Mattei and J. Frellsen, "MIWAE: Deep Generative Modelling and
+       Imputation of Incomplete Data Sets", ICML 2019.
 
     Examples
     --------
@@ -268,6 +274,7 @@ class VAETransformer(_BaseAutoencoder):
         # within float32 (free_bits=1e39 overflowed inside torch).
         "free_bits": [Number(Real, 0, 1e30, closed="both")],
         "n_importance_samples": [Count(1)],
+        "train_importance_samples": [Count(1)],
     }
 
     def __init__(
@@ -290,6 +297,7 @@ class VAETransformer(_BaseAutoencoder):
         kl_warmup_epochs=0,
         free_bits=0.0,
         n_importance_samples=1,
+        train_importance_samples=1,
         trim_fraction=0.0,
         early_stopping=False,
         validation_fraction=None,
@@ -318,6 +326,7 @@ class VAETransformer(_BaseAutoencoder):
         self.kl_warmup_epochs = kl_warmup_epochs
         self.free_bits = free_bits
         self.n_importance_samples = n_importance_samples
+        self.train_importance_samples = train_importance_samples
         self.trim_fraction = trim_fraction
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -335,46 +344,32 @@ class VAETransformer(_BaseAutoencoder):
     _inference_params = ("batch_size", "n_importance_samples")
 
     def _loss_params(self):
+        k = self.train_importance_samples
+        if k > 1 and self.free_bits:
+            raise ValueError(
+                f"free_bits={self.free_bits} floors each dimension's KL term of the "
+                f"ELBO, which the importance-weighted bound of "
+                f"train_importance_samples={k} does not have. Use one or the other."
+            )
         return {
             "beta": self.beta,
             "kl_warmup_epochs": self.kl_warmup_epochs,
             "free_bits": self.free_bits,
+            "importance_samples": k,
         }
 
-    def _after_training(self, X):
-        def means_and_kl(module, x, _):
-            mean, logvar = module.encode(x)
+    def _after_training(self, X, missing):
+        def means_and_kl(module, x, _, observed):
+            mean, logvar = module.encode(x, observed)
             return torch.cat([mean, gaussian_kl_per_dim(mean, logvar)], dim=1)
 
         # A unit is active when its posterior mean varies across rows (Burda et
         # al. 2015); a collapsed unit copies the prior for every row.
-        mean, kl = np.split(self._map_batches(X, means_and_kl), 2, axis=1)
+        codes = self._map_batches(X, means_and_kl, missing=missing)
+        mean, kl = np.split(codes, 2, axis=1)
         self.kl_per_dim_ = kl.astype(np.float64).mean(axis=0)
         activity = mean.astype(np.float64).var(axis=0)
         self.n_active_units_ = int(np.sum(activity > _ACTIVITY_THRESHOLD))
-
-    def _score_keys(self, X):
-        # Hashing every row first, in one numpy pass, takes less than half the
-        # time of hashing each chunk between torch's operations, whose idle
-        # worker threads keep the other core busy spinning.
-        return torch.from_numpy(row_keys(X, _SCORE_SEED).view(np.int64))
-
-    def _score_batch(self, module, x, keys):
-        def noise(first_draw, n_draws):
-            draws = keyed_normal_noise(
-                keys.to(x.device), n_draws, module.latent_dim, first_draw
-            )
-            return draws.to(x.dtype)
-
-        k = self.n_importance_samples
-        if k == 1:
-            output = module(x, noise(0, 1)[:, 0])
-            return elbo(output.log_px_z, output.kl, beta=1.0)
-        # Passes that decode about as many rows as an inference chunk (conv
-        # decoders slow down 4x at 8192 rows a pass), so memory does not grow
-        # with k.
-        per_pass = max(1, self._inference_rows(self.n_features_in_) // len(x))
-        return streamed_importance_weighted_bound(module, x, noise, k, per_pass)
 
     def sample(self, n_samples=1, random_state=None):
         """Draw rows from the generative model.

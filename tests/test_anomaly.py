@@ -209,9 +209,17 @@ def test_header_no_reads_the_first_row_as_data(tmp_path, capsys):
 
 # The table reader's own refusals are tested in test_tables.py; these show that a
 # file the reader refuses, and data the estimator refuses, end the fit alike.
+# The detector refuses rows with holes, naming the file.
+NAN_MESSAGE = (
+    "nan.csv: AutoencoderOutlierDetector needs complete rows, but X contains NaN"
+)
 BAD_TRAINING = [
     ("missing.csv", None, "missing.csv: no such file"),
-    ("nan.csv", "1,2,3,4\n1,nan,3,4\n", "nan.csv: Input X contains NaN"),
+    (
+        "nan.csv",
+        "1,2,3,4\n1,nan,3,4\n",
+        NAN_MESSAGE,
+    ),
     ("inf.npy", np.array([[1.0, np.inf]]), "inf.npy: Input X contains infinity"),
 ]
 
@@ -237,7 +245,11 @@ BAD_DATA = [
     ("wide.csv", "1,2,3,4,5\n", "wide.csv has 5 columns but the model was fitted"),
     ("narrow.npy", np.ones((3, 2)), "narrow.npy has 2 columns but the model"),
     ("renamed.csv", "a,x,c,y\n1,2,3,4\n", "renamed.csv: column 2 is named 'x'"),
-    ("nan.csv", "1,2,3,4\nnan,2,3,4\n", "nan.csv: Input X contains NaN"),
+    (
+        "nan.csv",
+        "1,2,3,4\nnan,2,3,4\n",
+        NAN_MESSAGE,
+    ),
 ]
 
 

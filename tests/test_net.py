@@ -12,13 +12,8 @@ from torch.utils.data import TensorDataset
 import skvae._loss
 import skvae._net
 from skvae import AETransformer, VAETransformer
-from skvae._net import (
-    DrawnRows,
-    GeneratorState,
-    QuietPrintLog,
-    TensorBatches,
-    draw_binary,
-)
+from skvae._batches import DrawnRows, TensorBatches, draw_binary
+from skvae._net import GeneratorState, QuietPrintLog
 from tests.conftest import (
     BINARY,
     ESTIMATORS,

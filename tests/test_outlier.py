@@ -482,7 +482,7 @@ def test_nan_in_fit_raises():
     X, _ = _planted(n_samples=30)
     X[4, 2] = np.nan
     detector = AutoencoderOutlierDetector(VAETransformer(**UNSEEDED))
-    with pytest.raises(ValueError, match="Input X contains NaN"):
+    with pytest.raises(ValueError, match="X contains NaN"):
         detector.fit(X)
 
 
@@ -500,7 +500,7 @@ def test_bad_input_after_fit_raises(method, score_by, estimator):
     detector = AutoencoderOutlierDetector(estimator, score_by=score_by).fit(X)
     with_nan = X[:5].copy()
     with_nan[1, 0] = np.nan
-    with pytest.raises(ValueError, match="Input X contains NaN"):
+    with pytest.raises(ValueError, match="X contains NaN"):
         getattr(detector, method)(with_nan)
     with pytest.raises(ValueError, match="X has 3 features, but .* is expecting 4"):
         getattr(detector, method)(X[:5, :3])

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.decomposition import FactorAnalysis
 from sklearn.model_selection import GridSearchCV
 
-from skvae import VAETransformer, _inference, _vae
+from skvae import VAETransformer, _inference, _vae_inference
 from skvae._noise import keyed_normal_noise, row_keys
 from skvae._training import STATISTICS_ROWS, statistics_rows
 from skvae.nn import importance_log_weights, iwae
@@ -226,7 +226,7 @@ def test_estimator_bound_is_at_least_the_elbo_of_its_own_draws(fitted):
     module = copy.deepcopy(vae.module_).cpu().double()
     x = torch.from_numpy(X)
     with torch.no_grad():
-        eps = keyed_normal_noise(row_keys(X, _vae._SCORE_SEED), 50, 2)
+        eps = keyed_normal_noise(row_keys(X, _vae_inference._SCORE_SEED), 50, 2)
         # The module's log-likelihood is in data units: the Jacobian is in it.
         per_row = importance_log_weights(module, x, eps).mean(dim=1).numpy()
     assert np.all(scores >= per_row - 1e-9)
@@ -264,13 +264,13 @@ def test_draws_are_streamed_in_bounded_chunks(fitted, monkeypatch):
     vae.set_params(n_importance_samples=1000)
     passes = []
 
-    log_weights = iwae._log_weights
+    draws = iwae.importance_draws
 
-    def recording(module, x_std, eps, posterior):
+    def recording(module, x_std, eps, posterior, observed=None):
         passes.append((eps.shape[0] * eps.shape[1], posterior is not None))
-        return log_weights(module, x_std, eps, posterior)
+        return draws(module, x_std, eps, posterior, observed)
 
-    monkeypatch.setattr(iwae, "_log_weights", recording)
+    monkeypatch.setattr(iwae, "importance_draws", recording)
     monkeypatch.setattr(_inference, "INFERENCE_VALUES", 1)
     budget = vae._inference_rows(X.shape[1])
     chunked = vae.score_samples(X[:100])
@@ -300,7 +300,7 @@ def test_elbo_default_is_unchanged_by_the_parameter(fitted):
 def latent_usage(est, X):
     """kl_per_dim_ and n_active_units_ as a fit ending on rows ``X`` sets them."""
     est = copy.deepcopy(est)
-    est._after_training(X)
+    est._after_training(X, False)
     return est.kl_per_dim_, est.n_active_units_
 
 
@@ -416,7 +416,7 @@ def test_diagnostics_of_many_rows_are_estimated_on_a_subset():
     params = {**FAST, "max_epochs": 3, "batch_size": 250}
     est = VAETransformer(3, **params).fit(X)
     exact = copy.deepcopy(est)
-    exact._after_training(X)
+    exact._after_training(X, False)
     assert_allclose(est.kl_per_dim_, exact.kl_per_dim_, rtol=0.05, atol=0.01)
     assert est.n_active_units_ == exact.n_active_units_
     subset = statistics_rows(X, est._seeds_.statistics)

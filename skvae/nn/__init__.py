@@ -5,7 +5,10 @@ Infrastructure lives in submodules: :mod:`skvae.nn.init` (seeded initialisation)
 """
 
 from .conv import ConvDecoder, ConvEncoder
+from .impute import impute_missing
 from .iwae import (
+    ImportanceDraws,
+    importance_draws,
     importance_log_weights,
     importance_weighted_bound,
     streamed_importance_weighted_bound,
@@ -18,6 +21,7 @@ from .likelihoods import (
     make_likelihood,
 )
 from .losses import elbo, gaussian_kl, gaussian_kl_per_dim
+from .missing import observed_entries, observed_sum
 from .mlp import MLPDecoder, MLPEncoder
 from .models import AE, VAE
 from .outputs import AEOutput, Posterior, VAEOutput
@@ -30,6 +34,7 @@ __all__ = [
     "ConvDecoder",
     "ConvEncoder",
     "GaussianLikelihood",
+    "ImportanceDraws",
     "MLPDecoder",
     "MLPEncoder",
     "Posterior",
@@ -41,8 +46,12 @@ __all__ = [
     "gaussian_kl",
     "gaussian_kl_per_dim",
     "gaussian_log_prob",
+    "importance_draws",
+    "impute_missing",
     "importance_log_weights",
     "importance_weighted_bound",
     "make_likelihood",
+    "observed_entries",
+    "observed_sum",
     "streamed_importance_weighted_bound",
 ]

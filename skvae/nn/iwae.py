@@ -6,10 +6,13 @@ ELBO. The ``- log k`` term matters: without it the bound exceeds ``log p(x)``.
 """
 
 import math
+from typing import NamedTuple
 
 import torch
 
 __all__ = [
+    "ImportanceDraws",
+    "importance_draws",
     "importance_log_weights",
     "importance_weighted_bound",
     "streamed_importance_weighted_bound",
@@ -18,7 +21,7 @@ __all__ = [
 _LOG_2PI = math.log(2 * math.pi)
 
 
-def importance_log_weights(module, x, eps, posterior=None):
+def importance_log_weights(module, x, eps, posterior=None, observed=None):
     """``log p(x, z_j) - log q(z_j | x)`` for draws ``z_j = mean + std * eps_j``.
 
     Parameters
@@ -30,8 +33,11 @@ def importance_log_weights(module, x, eps, posterior=None):
     eps : Tensor of shape (n, k, latent_dim)
         Standard normal noise, ``k`` draws per row.
     posterior : Posterior, default=None
-        ``module.encode(x)`` when already computed, so that draws made in
-        several calls encode the rows once.
+        ``module.encode(x, observed)`` when already computed, so that draws made
+        in several calls encode the rows once.
+    observed : Tensor of bool, shape (n, n_features), default=None
+        Which entries are observed; None: all of them. The weights are then
+        those of ``p(x_obs, z_j)``: the MIWAE bound (Mattei & Frellsen 2019).
 
     Returns
     -------
@@ -46,24 +52,97 @@ def importance_log_weights(module, x, eps, posterior=None):
     >>> importance_log_weights(vae, torch.zeros(3, 5), torch.zeros(3, 4, 2)).shape
     torch.Size([3, 4])
     """
-    x_std = module.standardized(x)
+    x_std = module.standardized(x, observed)
     if posterior is None:
         posterior = module._posterior(x_std)
-    return _log_weights(module, x_std, eps, posterior)
+    return importance_draws(module, x_std, eps, posterior, observed).log_weights
 
 
-def _log_weights(module, x_std, eps, posterior):
-    """``importance_log_weights`` of rows already standardised by the module."""
+class ImportanceDraws(NamedTuple):
+    """The terms of ``k`` posterior draws per row, from :func:`importance_draws`.
+
+    Parameters
+    ----------
+    log_px_z : Tensor of shape (n, k)
+        ``log p(x_obs | z_j)`` of each draw, in nats.
+    log_pz_qz : Tensor of shape (n, k)
+        ``log p(z_j) - log q(z_j | x)`` of each draw.
+    z : Tensor of shape (n, k, latent_dim)
+        The draws.
+    loc : Tensor of shape (n * k, n_features)
+        The decoder's output at each draw, the draws of a row together.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import VAE, importance_draws
+    >>> vae = VAE(n_features=5, latent_dim=2)
+    >>> x_std = vae.standardized(torch.zeros(3, 5))
+    >>> draws = importance_draws(vae, x_std, torch.zeros(3, 4, 2), vae.encode(x_std))
+    >>> draws.log_weights.shape, draws.loc.shape
+    (torch.Size([3, 4]), torch.Size([12, 5]))
+    """
+
+    log_px_z: torch.Tensor
+    log_pz_qz: torch.Tensor
+    z: torch.Tensor
+    loc: torch.Tensor
+
+    @property
+    def log_weights(self):
+        """``log p(x_obs, z_j) - log q(z_j | x)``: the log importance weights."""
+        return self.log_px_z + self.log_pz_qz
+
+
+def importance_draws(module, x_std, eps, posterior, observed=None):
+    """The terms of the draws ``z_j = mean + std * eps_j`` of rows ``x_std``.
+
+    Parameters
+    ----------
+    module : skvae.nn.VAE
+        The VAE.
+    x_std : Tensor of shape (n, n_features)
+        Rows from ``module.standardized(x, observed)``.
+    eps : Tensor of shape (n, k, latent_dim)
+        Standard normal noise.
+    posterior : Posterior
+        ``module._posterior(x_std)``.
+    observed : Tensor of bool, shape (n, n_features), default=None
+        Which entries are observed; None: all of them.
+
+    Returns
+    -------
+    ImportanceDraws
+        Each draw's reconstruction log-likelihood, prior-to-posterior log ratio,
+        code and decoder output.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skvae.nn import VAE, importance_draws
+    >>> vae = VAE(n_features=5, latent_dim=2)
+    >>> x_std = vae.standardized(torch.zeros(3, 5))
+    >>> posterior = vae.encode(x_std)
+    >>> importance_draws(vae, x_std, torch.zeros(3, 4, 2), posterior).z.shape
+    torch.Size([3, 4, 2])
+    """
     n, k, latent_dim = eps.shape
     mean, logvar = posterior
     z = mean[:, None, :] + torch.exp(0.5 * logvar)[:, None, :] * eps
     loc = module.decode(z.reshape(n * k, latent_dim))
-    rows = x_std[:, None, :].expand(n, k, x_std.shape[1]).reshape(n * k, -1)
-    log_px_z = module.log_px(rows, loc).reshape(n, k)
+    rows = _each_draw(x_std, k)
+    mask = None if observed is None else _each_draw(observed, k)
+    log_px_z = module.log_px(rows, loc, mask).reshape(n, k)
     log_pz = -0.5 * (z.square() + _LOG_2PI).sum(-1)
     # (z - mean) / std is eps itself, so log q needs no division.
     log_qz = -0.5 * (eps.square() + logvar[:, None, :] + _LOG_2PI).sum(-1)
-    return log_px_z + log_pz - log_qz
+    return ImportanceDraws(log_px_z, log_pz - log_qz, z, loc)
+
+
+def _each_draw(rows, k):
+    """``rows`` repeated ``k`` times each, as ``(n * k, width)``."""
+    n, width = rows.shape
+    return rows[:, None, :].expand(n, k, width).reshape(n * k, width)
 
 
 def importance_weighted_bound(log_weights):
@@ -89,7 +168,9 @@ def importance_weighted_bound(log_weights):
     return _log_mean_exp([log_weights], log_weights.shape[1])
 
 
-def streamed_importance_weighted_bound(module, x, noise, n_draws, draws_per_pass):
+def streamed_importance_weighted_bound(
+    module, x, noise, n_draws, draws_per_pass, observed=None
+):
     """The importance-weighted bound over ``n_draws`` draws made in passes.
 
     Each pass decodes ``draws_per_pass`` draws of every row; rows are encoded
@@ -109,6 +190,8 @@ def streamed_importance_weighted_bound(module, x, noise, n_draws, draws_per_pass
         Draws ``k`` per row.
     draws_per_pass : int
         Draws per row decoded in one pass.
+    observed : Tensor of bool, shape (n, n_features), default=None
+        Which entries are observed; None: all of them.
 
     Returns
     -------
@@ -134,12 +217,16 @@ def streamed_importance_weighted_bound(module, x, noise, n_draws, draws_per_pass
     True
     """
     # Standardised and encoded once, whatever the number of passes.
-    x_std = module.standardized(x)
+    x_std = module.standardized(x, observed)
     posterior = module._posterior(x_std)
     passes = (
-        _log_weights(
-            module, x_std, noise(first, min(draws_per_pass, n_draws - first)), posterior
-        )
+        importance_draws(
+            module,
+            x_std,
+            noise(first, min(draws_per_pass, n_draws - first)),
+            posterior,
+            observed,
+        ).log_weights
         for first in range(0, n_draws, draws_per_pass)
     )
     return _log_mean_exp(passes, n_draws)

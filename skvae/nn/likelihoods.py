@@ -11,6 +11,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .missing import observed_sum
+
 __all__ = [
     "BernoulliLikelihood",
     "GaussianLikelihood",
@@ -114,22 +116,25 @@ class GaussianLikelihood(nn.Module):
         """Tensor of shape (n_features,): standard deviation of each feature."""
         return self.min_scale + F.softplus(self.raw_scale)
 
-    def log_prob(self, x, loc):
-        """Log-density of each row, summed over features.
+    def log_prob(self, x, loc, observed=None):
+        """Log-density of each row's observed entries, summed over features.
 
         Parameters
         ----------
         x : Tensor of shape (n, n_features)
-            Observed rows.
+            Rows, finite (missing entries filled with any finite value).
         loc : Tensor of shape (n, n_features)
             Decoded means.
+        observed : Tensor of bool, shape (n, n_features), default=None
+            Which entries are observed; None: all of them. The others are left
+            out of the sum: the density of the observed entries alone.
 
         Returns
         -------
         Tensor of shape (n,)
             Log-densities in nats.
         """
-        return gaussian_log_prob(x, loc, self.scale).sum(-1)
+        return observed_sum(gaussian_log_prob(x, loc, self.scale), observed)
 
     def mean(self, loc):
         """Mean of x given the decoder output.
@@ -146,6 +151,23 @@ class GaussianLikelihood(nn.Module):
         """
         return loc
 
+    def sample(self, loc, noise):
+        """Draws of x given the decoder output, from standard normal ``noise``.
+
+        Parameters
+        ----------
+        loc : Tensor of shape (..., n_features)
+            Decoded means.
+        noise : Tensor of the same shape
+            Standard normal draws.
+
+        Returns
+        -------
+        Tensor of the same shape
+            ``loc + scale * noise``.
+        """
+        return loc + self.scale * noise.to(loc.dtype)
+
 
 class BernoulliLikelihood(nn.Module):
     """Independent Bernoulli per feature, parameterised by logits.
@@ -161,22 +183,25 @@ class BernoulliLikelihood(nn.Module):
     def __init__(self):
         super().__init__()
 
-    def log_prob(self, x, logits):
-        """Log-probability of each row, summed over features.
+    def log_prob(self, x, logits, observed=None):
+        """Log-probability of each row's observed entries, summed over features.
 
         Parameters
         ----------
         x : Tensor of shape (n, n_features)
-            Observed rows, with values in [0, 1].
+            Rows, with values in [0, 1] (missing entries filled with any).
         logits : Tensor of shape (n, n_features)
             Decoded log-odds of 1.
+        observed : Tensor of bool, shape (n, n_features), default=None
+            Which entries are observed; None: all of them. The others are left
+            out of the sum.
 
         Returns
         -------
         Tensor of shape (n,)
             Log-probabilities in nats.
         """
-        return bernoulli_log_prob(x, logits).sum(-1)
+        return observed_sum(bernoulli_log_prob(x, logits), observed)
 
     def mean(self, logits):
         """Mean of x given the decoder output.
@@ -192,6 +217,25 @@ class BernoulliLikelihood(nn.Module):
             Probabilities of 1, ``sigmoid(logits)``.
         """
         return torch.sigmoid(logits)
+
+    def sample(self, logits, noise):
+        """Draws of x given the decoder output, from standard normal ``noise``.
+
+        Parameters
+        ----------
+        logits : Tensor of shape (..., n_features)
+            Decoded log-odds of 1.
+        noise : Tensor of the same shape
+            Standard normal draws: a 1 where ``Phi(noise)`` falls below the
+            probability of 1.
+
+        Returns
+        -------
+        Tensor of the same shape
+            0/1 values, in ``logits``' dtype.
+        """
+        uniform = torch.special.ndtr(noise.to(logits.dtype))
+        return (uniform < torch.sigmoid(logits)).to(logits.dtype)
 
 
 def make_likelihood(name, n_features):

@@ -94,12 +94,21 @@ class Standardize(nn.Module):
         """
         return torch.addcmul(self.shift.to(x.dtype), x, self.scale.to(x.dtype))
 
-    def log_abs_det_jacobian(self):
+    def log_abs_det_jacobian(self, observed=None):
         """``log |d forward(x) / dx|`` of a row: ``-sum(log scale)``, float64.
+
+        Parameters
+        ----------
+        observed : Tensor of bool, shape (n, n_features), default=None
+            Which entries of each row are observed; the Jacobian of a row's
+            observed entries sums over those alone. None: all are.
 
         Returns
         -------
-        Tensor of shape ()
-            The log-Jacobian, the same for every row.
+        Tensor of shape () or (n,)
+            The log-Jacobian, the same for every row; of each row with
+            ``observed``.
         """
-        return self.log_det
+        if observed is None:
+            return self.log_det
+        return observed.to(self.scale.dtype) @ -self.scale.log()
