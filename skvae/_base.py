@@ -10,10 +10,7 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
@@ -157,7 +154,7 @@ class _BaseAutoencoder(
                 "process alone."
             )
         X, missing = self._validate_X(X)
-        train, valid = self._training_sets(X)
+        train, valid = self._training_sets(X, missing)
         with unchanged_on_failure(self, net_=self.net_.snapshot()):
             self._run(X, missing, train, valid, 1)
         return self
@@ -173,7 +170,7 @@ class _BaseAutoencoder(
             X, missing = self._validate_X(X, reset=True)
             period = n_epochs(self.max_epochs, len(X), self.batch_size)
             self._initialize(X, period)
-            train, valid = self._training_sets(X)
+            train, valid = self._training_sets(X, missing)
             self._run(X, missing, train, valid, period if epochs is None else epochs)
         return self
 
@@ -252,7 +249,7 @@ class _BaseAutoencoder(
             **self._loss_params(),
         }
 
-    def _training_sets(self, X):
+    def _training_sets(self, X, missing):
         """The training and validation sets of a call; checks, changes nothing."""
         check_binarize(self.binarize, self.likelihood)
         train, valid = split_rows(
@@ -263,6 +260,7 @@ class _BaseAutoencoder(
             # set_params cannot leave its callback without a validation loss.
             early_stopping="early_stopping" in dict(self.net_.callbacks_),
             draws=self.net_.binarize_generator if self.binarize else None,
+            has_missing=missing,
         )
         if valid is None:
             check_monitors(self.net_.callbacks_)

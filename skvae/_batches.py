@@ -12,15 +12,15 @@ from .nn import observed_entries
 
 
 class Rows(TensorDataset):
-    """Training or validation rows: one tensor, and whether any entry is missing.
+    """Training or validation rows: one tensor, and whether entries may be missing.
 
-    Checked once per training call, so that batches of complete rows (the usual
-    case) carry no mask and cost nothing more.
+    ``has_missing`` comes from the validation of the rows, so batches of complete
+    rows (the usual case) carry no mask and cost nothing more.
     """
 
-    def __init__(self, rows):
+    def __init__(self, rows, has_missing=False):
         super().__init__(rows)
-        self.has_missing = bool(rows.isnan().any())
+        self.has_missing = has_missing
 
 
 class DrawnRows(Rows):
@@ -31,8 +31,8 @@ class DrawnRows(Rows):
     (on the rows' device) into a new tensor; the rows are never written.
     """
 
-    def __init__(self, rows, generator):
-        super().__init__(rows)
+    def __init__(self, rows, generator, has_missing=False):
+        super().__init__(rows, has_missing)
         self.generator = generator
 
 

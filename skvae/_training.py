@@ -286,18 +286,27 @@ def statistics_rows(X, seed):
     return X[np.sort(chosen)]
 
 
-def split_rows(rows, validation_fraction, seed, *, early_stopping=False, draws=None):
+def split_rows(
+    rows,
+    validation_fraction,
+    seed,
+    *,
+    early_stopping=False,
+    draws=None,
+    has_missing=False,
+):
     """Training and validation datasets (None when nothing is held out).
 
     The held-out rows are a seeded random ``validation_fraction`` of ``rows``;
     early stopping needs some, 0.1 when ``validation_fraction`` is None. With a
     ``draws`` generator the training rows are binarised batch by batch.
+    ``has_missing`` says the rows may have NaN entries.
     """
     fraction = validation_fraction
     if fraction is None and early_stopping:
         fraction = EARLY_STOPPING_FRACTION
     if fraction is None:
-        return _training_set(rows, draws), None
+        return _training_set(rows, draws, has_missing), None
     n_valid = max(1, round(fraction * len(rows)))
     if n_valid >= len(rows):
         stopping = " for early_stopping" if validation_fraction is None else ""
@@ -308,12 +317,14 @@ def split_rows(rows, validation_fraction, seed, *, early_stopping=False, draws=N
         )
     order = torch.randperm(len(rows), generator=torch.Generator().manual_seed(seed))
     order = order.to(rows.device)
-    valid = Rows(rows[order[:n_valid]])
-    return _training_set(rows[order[n_valid:]], draws), valid
+    valid = Rows(rows[order[:n_valid]], has_missing)
+    return _training_set(rows[order[n_valid:]], draws, has_missing), valid
 
 
-def _training_set(rows, draws):
-    return Rows(rows) if draws is None else DrawnRows(rows, draws)
+def _training_set(rows, draws, has_missing):
+    if draws is None:
+        return Rows(rows, has_missing)
+    return DrawnRows(rows, draws, has_missing)
 
 
 def sync_net(net, *, valid, **params):
