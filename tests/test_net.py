@@ -1,4 +1,4 @@
-"""Tests of skvae._net: batches, binarisation, the loss parts, modes, divergence."""
+"""Tests of skvae._net: binarised batches, the loss parts, modes, divergence."""
 
 import numpy as np
 import pytest
@@ -7,12 +7,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import Callback, PrintLog
 from torch import nn
-from torch.utils.data import TensorDataset
 
 import skvae._loss
 import skvae._net
 from skvae import AETransformer, VAETransformer
-from skvae._batches import DrawnRows, TensorBatches, draw_binary
 from skvae._net import GeneratorState, QuietPrintLog
 from tests.conftest import (
     BINARY,
@@ -84,35 +82,6 @@ def test_draws_follow_the_values_and_change_each_epoch():
     assert not np.array_equal(epochs[0], epochs[1])
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_binary_draws_have_the_distribution_of_torch_bernoulli(dtype):
-    """draw_binary, the fast path, draws what torch.bernoulli draws.
-
-    Tolerance: each value's frequency of 1s over 20,000 draws lies within 5
-    standard errors of its probability, as torch.bernoulli's does; 0 and 1 are
-    exact, and the draws keep the dtype.
-    """
-    p = torch.linspace(0, 1, 11, dtype=dtype).repeat(20_000, 1)
-    fast = draw_binary(p, torch.Generator().manual_seed(0))
-    slow = torch.bernoulli(p, generator=torch.Generator().manual_seed(0))
-    assert fast.dtype == dtype
-    assert set(fast.unique().tolist()) == {0.0, 1.0}
-    expected = p[0].double().numpy()
-    bound = 5 * np.sqrt(expected * (1 - expected) / len(p)) + 1e-12
-    for draws in (fast, slow):
-        frequency = draws.double().mean(0).numpy()
-        assert np.all(np.abs(frequency - expected) <= bound)
-    assert torch.all(fast[:, 0] == 0) and torch.all(fast[:, -1] == 1)
-
-
-def test_binary_draws_are_independent_across_values():
-    """Neighbouring values of a row are drawn independently (no shared uniform)."""
-    p = torch.full((50_000, 2), 0.5)
-    draws = draw_binary(p, torch.Generator().manual_seed(1)).double().numpy()
-    both = np.mean(draws[:, 0] * draws[:, 1])
-    assert abs(both - 0.25) < 5 * np.sqrt(0.25 * 0.75 / len(p))
-
-
 def test_validation_rows_are_not_binarised():
     """Held-out rows are scored on their values, not on draws."""
     est = VAETransformer(
@@ -124,19 +93,6 @@ def test_validation_rows_are_not_binarised():
     ).fit(grey_rows())
     valid = torch.cat(_recorded(est).valid_)
     assert not set(valid.unique().tolist()) <= {0.0, 1.0}
-
-
-def test_stored_rows_are_not_changed():
-    """Binarising a batch never writes into the tensor the batches are cut from."""
-    rows = torch.rand(10, 4, dtype=torch.float64) * 0.8 + 0.1
-    before = rows.clone()
-    batches = TensorBatches(
-        DrawnRows(rows, torch.Generator().manual_seed(0)), batch_size=3
-    )
-    drawn = [x for x, _ in batches]
-    assert torch.equal(rows, before)
-    assert set(torch.cat(drawn).unique().tolist()) <= {0.0, 1.0}
-    assert sum(len(x) for x in drawn) == len(rows)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
@@ -508,44 +464,6 @@ def test_nan_loss_after_fit_keeps_the_model(cls, method, make_loss_nan):
     with pytest.raises(FloatingPointError, match=rf"epoch {epoch}\b"):
         getattr(est, method)(X)
     assert_same_state(fitted_state(est), before)
-
-
-def test_a_lone_last_row_joins_the_batch_before():
-    """n = 2 * batch_size + 1: two batches, the last one a row larger; all rows."""
-    rows = torch.arange(21.0).reshape(21, 1)
-    batches = [x for x, _ in TensorBatches(TensorDataset(rows), batch_size=10)]
-    assert [len(x) for x in batches] == [10, 11]
-    assert len(TensorBatches(TensorDataset(rows), batch_size=10)) == 2
-    assert torch.equal(torch.cat(batches), rows)
-    one = [x for x, _ in TensorBatches(TensorDataset(rows[:1]), batch_size=10)]
-    assert [len(x) for x in one] == [1]
-
-
-@pytest.mark.parametrize("n_rows", [1, 20, 21, 50, 70])
-@pytest.mark.parametrize("num_processes", [2, 3])
-def test_processes_share_out_the_batches_of_one_process(n_rows, num_processes):
-    """Processes of a data-parallel fit, their generators seeded alike, take turns
-    at one process's batches, wrapping round so that all take as many steps."""
-    rows = torch.arange(float(n_rows)).reshape(n_rows, 1)
-
-    def batches(**shard):
-        generator = torch.Generator().manual_seed(0)
-        iterator = TensorBatches(
-            TensorDataset(rows), 10, shuffle=True, generator=generator, **shard
-        )
-        return [x for x, _ in iterator], len(iterator)
-
-    whole, _ = batches()
-    shares = [
-        batches(process_index=i, num_processes=num_processes)
-        for i in range(num_processes)
-    ]
-    steps = -(-len(whole) // num_processes)
-    for index, (share, length) in enumerate(shares):
-        assert len(share) == length == steps
-        for step, batch in enumerate(share):
-            expected = whole[(index + step * num_processes) % len(whole)]
-            assert torch.equal(batch, expected)
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)
