@@ -54,6 +54,25 @@ class AETransformer(_BaseAutoencoder):
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Reconstruction loss. ``"gaussian"`` is squared error with a learned scale
         per feature; ``"bernoulli"`` is cross-entropy, for data in [0, 1].
+    categorical_features : "from_dtype", array-like of int, bool or str, or None, \
+            default="from_dtype"
+        The categorical columns, as in ``HistGradientBoostingClassifier``:
+        ``"from_dtype"`` takes a DataFrame's columns of ``category`` dtype, and
+        also its ``object`` and ``string`` columns (an array has none); or
+        their indices, a boolean mask, or their names. ``None``: every column
+        is a number. The categories are learned in ``fit``
+        (``categories_``; a ``category`` column's declared ones, otherwise the
+        sorted values seen) and modelled by a softmax each, so scores count
+        their log-probabilities in nats. NaN or None is a missing category. In
+        a table with categorical columns, numeric columns under the Gaussian
+        likelihood are modelled as normal scores of their empirical quantiles
+        (scores are then densities of those scores, not of the raw numbers);
+        :meth:`inverse_transform` and :meth:`sample` give rows back in the
+        user's terms: categories, a DataFrame's columns and dtypes, integer
+        columns rounded.
+    handle_unknown : {"error", "ignore"}, default="error"
+        A category not seen in ``fit``, at transform or score time: an error
+        naming the column, or (``"ignore"``) read as a missing value.
     binarize : bool, default=False
         Dynamic binarisation, for ``likelihood="bernoulli"``: each time a
         training row is drawn into a batch, every value ``p`` in [0, 1] is
@@ -148,6 +167,10 @@ class AETransformer(_BaseAutoencoder):
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when ``X`` has string column names.
+    is_categorical_ : ndarray of shape (n_features_in_,)
+        True for each categorical column (bools).
+    categories_ : list of ndarray
+        The categories of each categorical column, in column order.
     input_mean_ : ndarray of shape (n_features_in_,)
         Offset subtracted from each feature before the network (zeros for the
         Bernoulli likelihood).
@@ -221,6 +244,8 @@ class AETransformer(_BaseAutoencoder):
         encoder=None,
         decoder=None,
         likelihood="gaussian",
+        categorical_features="from_dtype",
+        handle_unknown="error",
         binarize=False,
         max_epochs="auto",
         batch_size=128,
@@ -245,6 +270,8 @@ class AETransformer(_BaseAutoencoder):
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
+        self.categorical_features = categorical_features
+        self.handle_unknown = handle_unknown
         self.binarize = binarize
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -312,4 +339,6 @@ class AETransformer(_BaseAutoencoder):
         z = rng.multivariate_normal(
             self.latent_mean_, self.latent_covariance_, n_samples
         )
+        if getattr(self, "_columns_", None) is not None:
+            return self._drawn_rows(z, rng)
         return self.inverse_transform(z)

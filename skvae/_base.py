@@ -18,6 +18,7 @@ from ._accelerate import accelerated_device, detached, shared_random_state
 from ._atomic import AllOrNoneParamsMixin, unchanged_on_failure
 from ._build import build_module, make_module
 from ._inference import ChunkedInference, as_tensor
+from ._mixed import CategoricalColumns
 from ._net import bare_module
 from ._sklearn import _fit_context, validate_parameter_constraints
 from ._state import SavedAutoencoder
@@ -52,6 +53,7 @@ from .nn.summary import summarize
 class _BaseAutoencoder(
     ClassNamePrefixFeaturesOutMixin,
     AllOrNoneParamsMixin,
+    CategoricalColumns,
     ChunkedInference,
     SavedAutoencoder,
     BaseEstimator,
@@ -211,6 +213,7 @@ class _BaseAutoencoder(
             n_features,
             latent_dim=structure["latent_dim"],
             likelihood=structure["likelihood"],
+            category_sizes=self._category_sizes(),
             **{name: structure[name] for name in self._networks()},
         )
 
@@ -288,6 +291,9 @@ class _BaseAutoencoder(
     def _validate_X(self, X, *, reset=False):
         """``X`` validated, and whether it has missing (NaN) entries."""
         X = from_torch(X)
+        columns = self._table_columns(X, reset)
+        if columns is not None:
+            return self._validate_table(X, columns, reset)
         check_numeric_rows(X)
         X = validate_data(
             self,
@@ -332,7 +338,8 @@ class _BaseAutoencoder(
         check_is_fitted(self)
         layer = self.module_.standardize
         if layer is None:  # a Bernoulli model reads its rows as they are
-            return np.zeros(self.n_features_in_), np.ones(self.n_features_in_)
+            width = self._model_width
+            return np.zeros(width), np.ones(width)
         return layer.shift.cpu().numpy().copy(), layer.scale.cpu().numpy().copy()
 
     @property
@@ -354,14 +361,14 @@ class _BaseAutoencoder(
             Rows and totals; printing it shows the table.
         """
         check_is_fitted(self)
-        example = torch.zeros(2, self.n_features_in_, device=self.device_)
+        example = torch.zeros(2, self._model_width, device=self.device_)
         return summarize(self.module_, example, depth=depth)
 
     def _sample_rng(self, n_samples, random_state):
         """The generator of a ``sample`` call, after checking ``n_samples``."""
         check_int(n_samples, "n_samples")
         # float64 codes, and rows in the module's precision and then float64.
-        width = self._n_features_out + 2 * self.n_features_in_
+        width = self._n_features_out + 2 * self._model_width
         check_memory(
             8 * width * n_samples,
             "cpu",

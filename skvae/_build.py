@@ -33,8 +33,10 @@ def make_module(
     image_shape,
     encoder,
     decoder,
+    category_sizes=(),
 ):
-    """A fresh ``module_class`` with the configured networks.
+    """A fresh ``module_class`` with the configured networks (and one-hot
+    blocks of ``category_sizes`` at the end of each row).
 
     The user's ``encoder`` and ``decoder`` are copied, so fitting never changes
     them; otherwise the MLP or the convolutional networks are built.
@@ -54,6 +56,8 @@ def make_module(
     else:
         dims = _MLP_HIDDEN_DIMS if hidden_dims == "auto" else tuple(hidden_dims)
         networks = {"hidden_dims": dims}
+    if category_sizes:
+        networks["category_sizes"] = tuple(category_sizes)
     return module_class(n_features, latent_dim, likelihood=likelihood, **networks)
 
 
@@ -93,7 +97,11 @@ def build_module(factory, X, seed, *, latent_dim, custom_networks, device):
             "return one tensor of shape (n_rows, width)."
         ) from None
     if module.standardize is not None:
-        module.standardize.set_statistics(*mean_and_scale(X))
+        shift, scale = mean_and_scale(X)
+        # One-hot blocks are read as they are: 0/1, as their softmax scores them.
+        n_numeric = n_features - sum(module.category_sizes)
+        shift[n_numeric:], scale[n_numeric:] = 0.0, 1.0
+        module.standardize.set_statistics(shift, scale)
     return module
 
 

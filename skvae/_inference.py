@@ -120,9 +120,14 @@ class ChunkedInference(TransformerMixin):
     def _n_features_out(self):
         return self.module_.latent_dim
 
+    @property
+    def _model_width(self):
+        """Values per row as the model reads them (one-hot blocks included)."""
+        return self.module_.n_features
+
     def _inference_rows(self, width):
         """Rows per inference chunk for arrays of ``width`` columns."""
-        budget = INFERENCE_VALUES // max(width, self.n_features_in_)
+        budget = INFERENCE_VALUES // max(width, self._model_width)
         return max(self.batch_size, min(INFERENCE_ROWS, budget))
 
     def _map_batches(self, A, fn, keys=None, missing=False):
@@ -195,7 +200,7 @@ class ChunkedInference(TransformerMixin):
                 f"with latent_dim={latent_dim}."
             )
         decoded = self._map_batches(Z, lambda module, z, *_: module.decode_mean(z))
-        return check_finite_output(decoded, "decoded rows")
+        return self._in_user_terms(check_finite_output(decoded, "decoded rows"))
 
     def score_samples(self, X):
         """Log-likelihood estimate of each row, in nats (higher is more typical).

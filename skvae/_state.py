@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from skorch.history import History
 
+from ._columns import columns_state, read_columns
 from ._serial import (
     ModelFileError,
     float64_spec,
@@ -77,7 +78,16 @@ class SavedAutoencoder:
         }
         tensors.add(prefix + "statistics.", arrays)
         scheduler = dict(net.callbacks_).get("lr_scheduler")
+        columns = getattr(self, "_columns_", None)
+        if columns is not None:
+            columns = columns_state(
+                columns,
+                lambda table: tensors.add(
+                    prefix + "columns.", {"quantiles": torch.from_numpy(table)}
+                ),
+            )
         return {
+            "columns": columns,
             "tensors": prefix,
             "n_features_in_": self.n_features_in_,
             "feature_names_in_": _names(self),
@@ -102,6 +112,8 @@ class SavedAutoencoder:
         parameters. ``device``: :func:`skvae.load`'s (None: the saved one)."""
         keys = ("tensors", "n_features_in_", "feature_names_in_", "structure")
         keys += ("seeds", "device", "generators", "period", "statistics", "history")
+        # Files from before categorical columns have no "columns".
+        keys += ("columns",) * ("columns" in state if isinstance(state, dict) else 0)
         state = read_dict(state, "fitted", keys)
         n_features = read_int(state["n_features_in_"], "n_features_in_", 1, MAX_WIDTH)
         names = state["feature_names_in_"]
@@ -132,8 +144,21 @@ class SavedAutoencoder:
         self.device_ = target
         latent_dim = structure["latent_dim"]
         tensors = store.tensors
+        self._columns_ = None
+        if state.get("columns") is not None:
+            self._columns_ = read_columns(
+                state["columns"],
+                lambda shape: tensors.take(
+                    prefix + "columns.", {"quantiles": float64_spec(shape)}, "columns"
+                )["quantiles"],
+                n_features,
+                ModelFileError,
+            )
         self._restore_statistics(state["statistics"], tensors, prefix, latent_dim)
-        module = self._restored_module(tensors, prefix + "module.", n_features)
+        width = n_features
+        if self._columns_ is not None:
+            width = self._columns_.n_numeric + sum(self._columns_.category_sizes)
+        module = self._restored_module(tensors, prefix + "module.", width)
         self.net_ = self._make_net(module.to(target), period)
         optimizer = self.net_.optimizer_
         saved = _optimizer_state(optimizer, tensors, prefix + "optimizer.")
@@ -365,6 +390,8 @@ class SavedDetector:
 
     def _restore_state(self, state, store, device):
         keys = ("estimator_", "score_by_", "offset_", "error_scale_")
+        # Files from before categorical columns have no "columns".
+        keys += ("columns",) * ("columns" in state if isinstance(state, dict) else 0)
         state = read_dict(state, "fitted", keys)
         estimator = store.decode(state["estimator_"], "estimator_")
         n_features = getattr(estimator, "n_features_in_", None)

@@ -61,6 +61,25 @@ class VAETransformer(VAEInference, _BaseAutoencoder):
         Observation model. ``"gaussian"`` is for real-valued data and learns a
         variance per feature, so scores are log-densities in the data's units;
         ``"bernoulli"`` is for data in [0, 1] such as pixel intensities.
+    categorical_features : "from_dtype", array-like of int, bool or str, or None, \
+            default="from_dtype"
+        The categorical columns, as in ``HistGradientBoostingClassifier``:
+        ``"from_dtype"`` takes a DataFrame's columns of ``category`` dtype, and
+        also its ``object`` and ``string`` columns (an array has none); or
+        their indices, a boolean mask, or their names. ``None``: every column
+        is a number. The categories are learned in ``fit``
+        (``categories_``; a ``category`` column's declared ones, otherwise the
+        sorted values seen) and modelled by a softmax each, so scores count
+        their log-probabilities in nats. NaN or None is a missing category. In
+        a table with categorical columns, numeric columns under the Gaussian
+        likelihood are modelled as normal scores of their empirical quantiles
+        (scores are then densities of those scores, not of the raw numbers);
+        :meth:`inverse_transform` and :meth:`sample` give rows back in the
+        user's terms: categories, a DataFrame's columns and dtypes, integer
+        columns rounded.
+    handle_unknown : {"error", "ignore"}, default="error"
+        A category not seen in ``fit``, at transform or score time: an error
+        naming the column, or (``"ignore"``) read as a missing value.
     binarize : bool, default=False
         Dynamic binarisation, for ``likelihood="bernoulli"``: each time a
         training row is drawn into a batch, every value ``p`` in [0, 1] is
@@ -179,6 +198,10 @@ class VAETransformer(VAEInference, _BaseAutoencoder):
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Names of features seen during ``fit``, when ``X`` has string column names.
+    is_categorical_ : ndarray of shape (n_features_in_,)
+        True for each categorical column (bools).
+    categories_ : list of ndarray
+        The categories of each categorical column, in column order.
     input_mean_ : ndarray of shape (n_features_in_,)
         Offset subtracted from each feature before the network (zeros for the
         Bernoulli likelihood).
@@ -287,6 +310,8 @@ class VAETransformer(VAEInference, _BaseAutoencoder):
         encoder=None,
         decoder=None,
         likelihood="gaussian",
+        categorical_features="from_dtype",
+        handle_unknown="error",
         binarize=False,
         beta=1.0,
         max_epochs="auto",
@@ -316,6 +341,8 @@ class VAETransformer(VAEInference, _BaseAutoencoder):
         self.encoder = encoder
         self.decoder = decoder
         self.likelihood = likelihood
+        self.categorical_features = categorical_features
+        self.handle_unknown = handle_unknown
         self.binarize = binarize
         self.beta = beta
         self.max_epochs = max_epochs
@@ -392,4 +419,6 @@ class VAETransformer(VAEInference, _BaseAutoencoder):
         check_is_fitted(self)
         rng = self._sample_rng(n_samples, random_state)
         z = rng.standard_normal((n_samples, self._n_features_out))
+        if getattr(self, "_columns_", None) is not None:
+            return self._drawn_rows(z, rng)
         return self.inverse_transform(z)

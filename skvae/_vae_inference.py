@@ -39,13 +39,13 @@ class VAEInference:
         # Passes that decode about as many rows as an inference chunk (conv
         # decoders slow down 4x at 8192 rows a pass), so memory does not grow
         # with the draws.
-        return max(1, self._inference_rows(self.n_features_in_) // len(x))
+        return max(1, self._inference_rows(self._model_width) // len(x))
 
     def _imputed(self, X, n_draws, sample, seed):
         """Validated rows ``X`` with their NaN entries filled by ``n_draws``
         importance-weighted draws: the conditional mean, or a draw from the
         conditional with ``sample``; the noise is keyed by each row and ``seed``."""
-        width = self._n_features_out + (self.n_features_in_ + 1 if sample else 0)
+        width = self._n_features_out + (self._model_width + 1 if sample else 0)
 
         def fill(module, x, keys, observed):
             noise = _keyed_noise(keys, x, width)

@@ -76,6 +76,8 @@ AUTOENCODER_CONSTRAINTS = {
     "encoder": [nn.Module, None],
     "decoder": [nn.Module, None],
     "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+    "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+    "handle_unknown": [StrOptions({"error", "ignore"})],
     "binarize": ["boolean"],
     "max_epochs": [
         Count(1),
@@ -272,7 +274,12 @@ def check_numeric_rows(X, input_name="X"):
                 values.astype(np.float64)
     except (TypeError, ValueError) as exc:
         columns = ", ".join(map(str, _non_numeric_columns(X))) if frame else ""
-        named = f"; non-numeric columns: {columns}" if columns else ""
+        named = (
+            f"; non-numeric columns: {columns} (list categorical ones in "
+            "categorical_features)"
+            if columns
+            else ""
+        )
         # The same exception type: scikit-learn's checks expect a TypeError for
         # cells of the wrong type (dicts) and a ValueError for bad values.
         raise type(exc)(

@@ -376,10 +376,10 @@ def test_batch_size_does_not_change_inference_below_the_chunk(Estimator):
 
 @pytest.mark.parametrize("width", [1, 6, 784, 10**6])
 @pytest.mark.parametrize("batch_size", [1, 128, 5000])
-def test_chunks_hold_about_a_fixed_number_of_values(width, batch_size):
+def test_chunks_hold_about_a_fixed_number_of_values(width, batch_size, monkeypatch):
     """A chunk has batch_size rows, or more within the row and value budgets."""
     est = VAETransformer(batch_size=batch_size)
-    est.n_features_in_ = 6
+    monkeypatch.setattr(VAETransformer, "_model_width", 6)
     rows = est._inference_rows(width)
     columns = max(width, 6)
     assert rows >= batch_size

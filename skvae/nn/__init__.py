@@ -4,6 +4,7 @@ Infrastructure lives in submodules: :mod:`skvae.nn.init` (seeded initialisation)
 :mod:`skvae.nn.summary` (layer tables) and :func:`skvae.nn.conv.conv_plan`.
 """
 
+from .categorical import MixedLikelihood, categorical_log_prob
 from .conv import ConvDecoder, ConvEncoder
 from .impute import impute_missing
 from .iwae import (
@@ -37,11 +38,13 @@ __all__ = [
     "ImportanceDraws",
     "MLPDecoder",
     "MLPEncoder",
+    "MixedLikelihood",
     "Posterior",
     "Standardize",
     "VAE",
     "VAEOutput",
     "bernoulli_log_prob",
+    "categorical_log_prob",
     "elbo",
     "gaussian_kl",
     "gaussian_kl_per_dim",

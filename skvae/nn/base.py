@@ -7,6 +7,7 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
+from .categorical import MixedLikelihood
 from .likelihoods import make_likelihood
 from .mlp import MLPDecoder, MLPEncoder
 from .standardize import Standardize
@@ -42,6 +43,7 @@ class _Autoencoder(nn.Module, ABC):
         *,
         encoder=None,
         decoder=None,
+        category_sizes=(),
     ):
         super().__init__()
         self.n_features = n_features
@@ -54,7 +56,14 @@ class _Autoencoder(nn.Module, ABC):
             decoder = MLPDecoder(latent_dim, hidden_dims, n_features)
         self.encoder = encoder
         self.decoder = decoder
-        self.likelihood = make_likelihood(likelihood, n_features)
+        # Categorical columns come last, one-hot: a softmax block each.
+        self.category_sizes = tuple(category_sizes)
+        n_numeric = n_features - sum(self.category_sizes)
+        self.likelihood = make_likelihood(likelihood, n_numeric)
+        if self.category_sizes:
+            self.likelihood = MixedLikelihood(
+                self.likelihood, n_numeric, self.category_sizes
+            )
         self.encoder_width = _output_width(encoder, n_features)
         self._add_heads(self.encoder_width, latent_dim)
 

@@ -43,6 +43,10 @@ class VAE(_Autoencoder):
         Replaces the MLP decoder: maps codes ``(n, latent_dim)`` to ``n *
         n_features`` values (any shape; they are reshaped to rows), the
         likelihood's mean or logits (e.g. :class:`ConvDecoder`).
+    category_sizes : tuple of int, default=()
+        Widths of the one-hot blocks of categorical columns, which end each
+        row; each is modelled by a softmax (:class:`MixedLikelihood`), the
+        features before them by ``likelihood``.
 
     Examples
     --------
@@ -160,6 +164,9 @@ class AE(_Autoencoder):
     decoder : torch.nn.Module, default=None
         Replaces the MLP decoder: maps codes ``(n, latent_dim)`` to ``n *
         n_features`` values (reshaped to rows), the likelihood's mean or logits.
+    category_sizes : tuple of int, default=()
+        Widths of the one-hot blocks of categorical columns, which end each
+        row (see :class:`VAE`).
 
     Examples
     --------
