@@ -242,6 +242,20 @@ class VAEImputer(TransformerMixin, BaseEstimator):
 
     def _validate(self, X, reset=False):
         nan = _is_nan(self.missing_values)
+        dtypes = getattr(X, "dtypes", None)
+        if dtypes is not None and hasattr(dtypes, "__iter__"):
+            text = [
+                str(c)
+                for c, d in zip(X.columns, dtypes, strict=True)
+                if d.kind not in "biuf"
+            ]
+            if text:
+                raise ValueError(
+                    f"VAEImputer imputes numeric columns; X has the non-numeric "
+                    f"columns {text}. Encode them as numbers first (e.g. with "
+                    "OneHotEncoder), or impute them with "
+                    "SimpleImputer(strategy='most_frequent')."
+                )
         return validate_data(
             self,
             X,

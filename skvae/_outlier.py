@@ -7,6 +7,7 @@ fit on mostly normal rows, then rank and flag new ones.
 from numbers import Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import check_array, check_is_fitted
@@ -46,11 +47,23 @@ def _mapped_without_overflow(method, A):
     return (out if ok.all() else out[ok]), ok  # no copy in the usual case
 
 
+def _categorical_columns(estimator):
+    """Names (or indices) of the fitted estimator's categorical columns."""
+    mask = getattr(estimator, "is_categorical_", None)
+    if mask is None or not np.any(mask):
+        return []
+    names = getattr(estimator, "feature_names_in_", None)
+    indices = np.flatnonzero(mask)
+    return [str(names[i]) for i in indices] if names is not None else indices.tolist()
+
+
 def _reject_missing(X):
     """Raise a ValueError when ``X`` has NaN entries (other checks are the
     estimator's)."""
     rows = check_array(from_torch(X), dtype=None, ensure_all_finite=False)
-    if rows.dtype.kind == "f" and np.isnan(rows).any():
+    # A table with categorical columns comes as objects, its missing values None
+    # or NaN.
+    if rows.dtype.kind in "fO" and pd.isna(rows).any():
         raise ValueError(
             "AutoencoderOutlierDetector needs complete rows, but X contains NaN. "
             "A row's score with missing entries is a density of its observed "
@@ -223,7 +236,15 @@ class AutoencoderOutlierDetector(
             _set_random_states(estimator, self.random_state)
         self.estimator_ = estimator.fit(X)
         self.score_by_ = score
-        if hasattr(estimator, "inverse_transform"):
+        categorical = _categorical_columns(estimator)
+        if categorical and score == "reconstruction":
+            raise ValueError(
+                f"score_by='reconstruction' needs numeric columns, but X has the "
+                f"categorical columns {categorical}, which have no squared error. "
+                "Score by likelihood (score_by='likelihood'): "
+                "it counts each category's log-probability."
+            )
+        if hasattr(estimator, "inverse_transform") and not categorical:
             errors = self._squared_errors(X)
             # Rows the model overflows on have infinite errors: the typical
             # error is that of the others.
@@ -326,9 +347,13 @@ class AutoencoderOutlierDetector(
         """
         check_is_fitted(self)
         if self.error_scale_ is None:
+            categorical = _categorical_columns(self.estimator_)
             raise TypeError(
-                f"{type(self.estimator_).__name__} has no inverse_transform, so "
-                "rows have no reconstruction error."
+                f"Rows with the categorical columns {categorical} have no squared "
+                "reconstruction error."
+                if categorical
+                else f"{type(self.estimator_).__name__} has no inverse_transform, "
+                "so rows have no reconstruction error."
             )
         _reject_missing(X)
         errors = self._squared_errors(X)

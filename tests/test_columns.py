@@ -202,3 +202,44 @@ def test_save_and_load_a_mixed_type_model(Estimator, tmp_path):
     )
     np.testing.assert_array_equal(loaded.score_samples(df), est.score_samples(df))
     assert [list(c) for c in loaded.categories_] == [list(c) for c in est.categories_]
+
+
+def test_detector_scores_a_mixed_table_by_likelihood():
+    """Setting every row's category to a rare one lowers the scores by about the
+    log-ratio of the frequencies; squared errors, undefined for categories, are
+    refused with the columns named; a missing category is refused as NaN is."""
+    from skvae import AutoencoderOutlierDetector
+
+    rng = np.random.RandomState(0)
+    kinds = ["common", "middle", "rare"]
+    table = pd.DataFrame(
+        {
+            "value": rng.normal(size=400),
+            "kind": pd.Categorical(rng.choice(kinds, 400, p=[0.8, 0.15, 0.05]), kinds),
+        }
+    )
+    model = VAETransformer(**{**FAST, "max_epochs": 200})
+    detector = AutoencoderOutlierDetector(model).fit(table)
+    assert detector.score_by_ == "likelihood"
+    assert detector.predict(table).shape == (400,)
+    as_kind = {
+        kind: detector.score_samples(
+            table.assign(kind=pd.Categorical([kind] * 400, kinds))
+        ).mean()
+        for kind in kinds
+    }
+    assert as_kind["rare"] < as_kind["middle"] < as_kind["common"] - 0.5
+    with pytest.raises(TypeError, match=r"categorical columns \['kind'\]"):
+        detector.reconstruction_error(table)
+    with pytest.raises(ValueError, match="needs numeric columns"):
+        AutoencoderOutlierDetector(model, score_by="reconstruction").fit(table)
+    holes = table.assign(kind=table["kind"].where(table.index > 0, None))
+    with pytest.raises(ValueError, match="needs complete rows"):
+        detector.score_samples(holes)
+
+
+def test_imputer_names_the_non_numeric_columns():
+    from skvae import VAEImputer
+
+    with pytest.raises(ValueError, match=r"non-numeric columns \['colour', 'size'\]"):
+        VAEImputer().fit(_table())
