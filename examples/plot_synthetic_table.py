@@ -19,7 +19,7 @@ classifier trained on synthetic rows predicts the real ones.
 # %%
 # An Adult-like table
 # -------------------
-# Six columns drawn from a known mixed-type distribution: ``education``
+# Seven columns drawn from a known mixed-type distribution: ``education``
 # (five levels) fixes ``education_num``; ``age`` is a skewed integer;
 # ``hours`` an integer with a spike at 40; ``capital_gain`` an integer that is 0
 # for most rows and heavy-tailed otherwise; and ``income`` depends on all of
