@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._sklearn import HasMethods, Interval, _check_feature_names_in, _fit_context
 from ._vae import VAETransformer
+from ._validation import _non_numeric_columns
 
 # The default VAE, chosen on load_breast_cancer, wine and diabetes at 50% missing
 # (MIWAE's setting; benchmarks/imputation.py, mean MSE of seeds 0-2), trained for
@@ -242,20 +243,14 @@ class VAEImputer(TransformerMixin, BaseEstimator):
 
     def _validate(self, X, reset=False):
         nan = _is_nan(self.missing_values)
-        dtypes = getattr(X, "dtypes", None)
-        if dtypes is not None and hasattr(dtypes, "__iter__"):
-            text = [
-                str(c)
-                for c, d in zip(X.columns, dtypes, strict=True)
-                if d.kind not in "biuf"
-            ]
-            if text:
-                raise ValueError(
-                    f"VAEImputer imputes numeric columns; X has the non-numeric "
-                    f"columns {text}. Encode them as numbers first (e.g. with "
-                    "OneHotEncoder), or impute them with "
-                    "SimpleImputer(strategy='most_frequent')."
-                )
+        text = _non_numeric_columns(X) if hasattr(X, "select_dtypes") else []
+        if text:
+            raise ValueError(
+                f"VAEImputer imputes numeric columns; X has the non-numeric "
+                f"columns {list(map(str, text))}. Encode them as numbers first "
+                "(e.g. with OneHotEncoder), or impute them with "
+                "SimpleImputer(strategy='most_frequent')."
+            )
         return validate_data(
             self,
             X,
