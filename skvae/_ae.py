@@ -4,8 +4,8 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import _BaseAutoencoder
+from ._device import check_memory
 from ._net import AutoencoderNet
-from ._validation import check_memory
 from .nn import AE
 
 # Added to the latent covariance so sampling works even from a single training row.

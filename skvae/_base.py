@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._accelerate import accelerated_device, detached, shared_random_state
 from ._atomic import AllOrNoneParamsMixin, unchanged_on_failure
 from ._build import build_module, make_module
+from ._device import check_memory, resolve_device
 from ._inference import ChunkedInference, as_tensor
 from ._mixed import CategoricalColumns
 from ._net import bare_module
@@ -38,14 +39,12 @@ from ._validation import (
     STRUCTURE_PARAMS,
     check_binarize,
     check_int,
-    check_memory,
     check_monitors,
     check_networks,
     check_numeric_rows,
     check_structure,
     check_values,
     from_torch,
-    resolve_device,
 )
 from .nn.summary import summarize
 

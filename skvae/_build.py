@@ -10,8 +10,8 @@ import functools
 
 import torch
 
+from ._device import check_memory
 from ._training import mean_and_scale
-from ._validation import check_memory
 from .nn import ConvDecoder, ConvEncoder
 from .nn.init import build_seeded
 

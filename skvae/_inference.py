@@ -8,8 +8,9 @@ import torch
 from sklearn.base import TransformerMixin
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._device import check_memory
 from ._sklearn import validate_parameter_constraints
-from ._validation import check_memory, from_torch, torch_can_view
+from ._validation import from_torch, torch_can_view
 from .nn import observed_entries
 
 # Inference runs in chunks of at least batch_size rows, otherwise of up to this many

@@ -17,8 +17,8 @@ from ._detector_rows import (
     _mapped_without_overflow,
     _reject_missing,
 )
+from ._detector_state import SavedDetector
 from ._sklearn import HasMethods, StrOptions, _fit_context, _set_random_states
-from ._state import SavedDetector
 from ._validation import Number
 
 # Tukey's fence: "auto" flags rows scoring below Q1 - 1.5 * IQR of the training scores.

@@ -25,9 +25,9 @@ import sklearn
 import torch
 from sklearn.pipeline import Pipeline
 
+from ._device import check_memory, resolve_device
 from ._model_tree import CLASSES, Store
 from ._serial import from_json, read_dict, to_json
-from ._validation import check_memory, resolve_device
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning, ModelFileError
 

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import skvae
 from skvae import AETransformer, VAETransformer
 
 from .conftest import ESTIMATORS, FAST
@@ -204,7 +205,7 @@ def test_save_and_load_a_mixed_type_model(Estimator, tmp_path):
     assert [list(c) for c in loaded.categories_] == [list(c) for c in est.categories_]
 
 
-def test_detector_scores_a_mixed_table_by_likelihood():
+def test_detector_scores_a_mixed_table_by_likelihood(tmp_path):
     """Setting every row's category to a rare one lowers the scores by about the
     log-ratio of the frequencies; squared errors, undefined for categories, are
     refused with the columns named; a missing category is refused as NaN is."""
@@ -233,6 +234,11 @@ def test_detector_scores_a_mixed_table_by_likelihood():
         detector.reconstruction_error(table)
     with pytest.raises(ValueError, match="needs numeric columns"):
         AutoencoderOutlierDetector(model, score_by="reconstruction").fit(table)
+    skvae.save(detector, tmp_path / "detector.skvae")
+    loaded = skvae.load(tmp_path / "detector.skvae")
+    np.testing.assert_allclose(
+        loaded.score_samples(table), detector.score_samples(table)
+    )
     holes = table.assign(kind=table["kind"].where(table.index > 0, None))
     with pytest.raises(ValueError, match="needs complete rows"):
         detector.score_samples(holes)

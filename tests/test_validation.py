@@ -8,9 +8,9 @@ import torch
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-import skvae._validation
+import skvae._device
 from skvae import AETransformer, AutoencoderOutlierDetector, VAETransformer
-from skvae._validation import check_memory
+from skvae._device import check_memory
 from tests.conftest import (
     BINARY,
     CONV,
@@ -735,7 +735,7 @@ def test_inference_output_beyond_memory_is_named_before_allocating(
 ):
     """An output larger than memory is refused after one chunk, not by numpy."""
     est = fast_fit(Estimator, latent_dim=64)
-    monkeypatch.setattr(skvae._validation, "memory_bytes", lambda device: 2**20)
+    monkeypatch.setattr(skvae._device, "memory_bytes", lambda device: 2**20)
     rows = normal_rows(5000)  # 5000 x 64 float64 codes: 2.4 MiB
     with pytest.raises(ValueError, match=r"output of shape \(5000, 64\).*fewer rows"):
         est.transform(rows)

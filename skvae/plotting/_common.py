@@ -12,7 +12,8 @@ import scipy.sparse as sp
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
-from .._validation import check_memory, from_torch
+from .._device import check_memory
+from .._validation import from_torch
 
 # The largest value drawn: matplotlib's axis limits and tickers overflow on
 # values of about a third of float64's maximum (measured with matplotlib 3.11).

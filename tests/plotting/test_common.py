@@ -364,6 +364,6 @@ def test_memory_counts_the_decoded_rows_and_picture(
 ):
     """The memory check counts the rows and mosaic, not just the codes."""
     estimator, X, _, _ = fitted(VAETransformer, "digits")
-    monkeypatch.setattr("skvae._validation.memory_bytes", lambda device: 2**20)
+    monkeypatch.setattr("skvae._device.memory_bytes", lambda device: 2**20)
     with pytest.raises(ValueError, match=match):
         _from_estimator(name, estimator, X, **params)
