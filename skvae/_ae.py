@@ -322,6 +322,9 @@ class AETransformer(_BaseAutoencoder):
     def sample(self, n_samples=1, random_state=None):
         """Draw rows by decoding codes from the Gaussian fitted to the training codes.
 
+        With categorical columns every value is drawn given the code: each
+        category from its softmax, each number with the learned noise.
+
         Parameters
         ----------
         n_samples : int, default=1
@@ -331,8 +334,10 @@ class AETransformer(_BaseAutoencoder):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
-            Decoded means, in the training data's units.
+        X : ndarray or DataFrame of shape (n_samples, n_features_in_)
+            Decoded means, in the training data's units; with categorical
+            columns, drawn rows in the user's terms (a DataFrame with the
+            training columns and dtypes when fitted on one).
         """
         check_is_fitted(self)
         rng = self._sample_rng(n_samples, random_state)

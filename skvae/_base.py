@@ -11,17 +11,16 @@ from abc import ABC, abstractmethod
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._accelerate import accelerated_device, detached, shared_random_state
 from ._atomic import AllOrNoneParamsMixin, unchanged_on_failure
 from ._build import build_module, make_module
-from ._device import check_memory, resolve_device
+from ._device import resolve_device
 from ._inference import ChunkedInference, as_tensor
 from ._mixed import CategoricalColumns
 from ._net import bare_module
-from ._sklearn import _fit_context, validate_parameter_constraints
+from ._sklearn import _fit_context
 from ._state import SavedAutoencoder
 from ._training import (
     make_callbacks,
@@ -38,7 +37,6 @@ from ._validation import (
     AUTOENCODER_CONSTRAINTS,
     STRUCTURE_PARAMS,
     check_binarize,
-    check_int,
     check_monitors,
     check_networks,
     check_numeric_rows,
@@ -362,27 +360,6 @@ class _BaseAutoencoder(
         check_is_fitted(self)
         example = torch.zeros(2, self._model_width, device=self.device_)
         return summarize(self.module_, example, depth=depth)
-
-    def _sample_rng(self, n_samples, random_state):
-        """The generator of a ``sample`` call, after checking ``n_samples``."""
-        check_int(n_samples, "n_samples")
-        # float64 codes, and rows in the module's precision and then float64.
-        width = self._n_features_out + 2 * self._model_width
-        check_memory(
-            8 * width * n_samples,
-            "cpu",
-            f"sample(n_samples={n_samples})",
-            "Draw fewer rows, or draw them in several calls.",
-        )
-        seed = self.random_state if random_state is None else random_state
-        # The same check as the estimator's own random_state: numpy's names no
-        # parameter ("Seed must be between 0 and 2**32 - 1").
-        validate_parameter_constraints(
-            {"random_state": ["random_state"]},
-            {"random_state": seed},
-            caller_name=f"{type(self).__name__}.sample",
-        )
-        return check_random_state(seed)
 
     def __getstate__(self):
         # An Accelerator is a handle on the processes of one launch, meaningless

@@ -6,11 +6,12 @@ import math
 import numpy as np
 import torch
 from sklearn.base import TransformerMixin
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._device import check_memory
 from ._sklearn import validate_parameter_constraints
-from ._validation import from_torch, torch_can_view
+from ._validation import check_int, from_torch, torch_can_view
 from .nn import observed_entries
 
 # Inference runs in chunks of at least batch_size rows, otherwise of up to this many
@@ -189,8 +190,10 @@ class ChunkedInference(TransformerMixin):
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features)
-            The decoder's mean for each code, in the units of the training data.
+        X : ndarray or DataFrame of shape (n_samples, n_features)
+            The decoder's mean for each code, in the units of the training data;
+            with categorical columns, the most probable category of each, and
+            rows in the user's terms (a DataFrame when fitted on one).
         """
         check_is_fitted(self)
         Z = check_array(from_torch(Z), dtype=[np.float64, np.float32], input_name="Z")
@@ -219,6 +222,9 @@ class ChunkedInference(TransformerMixin):
         scores : ndarray of shape (n_samples,)
             Log-likelihood estimate of each row in nats, in the data's units;
             ``-inf`` for a row so far out that the network overflows on it.
+            With categorical columns, each category counts its log-probability
+            and, under the Gaussian likelihood, numbers count as the normal
+            scores of their quantiles (see ``categorical_features``).
         """
         check_is_fitted(self)
         X, missing = self._validate_X(X)
@@ -247,3 +253,24 @@ class ChunkedInference(TransformerMixin):
             Mean per-row log-likelihood estimate in nats.
         """
         return float(np.mean(self.score_samples(X)))
+
+    def _sample_rng(self, n_samples, random_state):
+        """The generator of a ``sample`` call, after checking ``n_samples``."""
+        check_int(n_samples, "n_samples")
+        # float64 codes, and rows in the module's precision and then float64.
+        width = self._n_features_out + 2 * self._model_width
+        check_memory(
+            8 * width * n_samples,
+            "cpu",
+            f"sample(n_samples={n_samples})",
+            "Draw fewer rows, or draw them in several calls.",
+        )
+        seed = self.random_state if random_state is None else random_state
+        # The same check as the estimator's own random_state: numpy's names no
+        # parameter ("Seed must be between 0 and 2**32 - 1").
+        validate_parameter_constraints(
+            {"random_state": ["random_state"]},
+            {"random_state": seed},
+            caller_name=f"{type(self).__name__}.sample",
+        )
+        return check_random_state(seed)

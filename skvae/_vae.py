@@ -5,18 +5,11 @@ Kingma & Welling (2013), with the KL weight beta of Higgins et al. (2017).
 
 from numbers import Real
 
-import numpy as np
-import torch
-from sklearn.utils.validation import check_is_fitted
-
 from ._base import _BaseAutoencoder
 from ._net import VAENet
 from ._vae_inference import VAEInference
 from ._validation import Count, Number
-from .nn import VAE, gaussian_kl_per_dim
-
-# Burda et al. (2015) count unit d as active when Cov_x(E_q[z_d]) exceeds this.
-_ACTIVITY_THRESHOLD = 0.01
+from .nn import VAE
 
 
 class VAETransformer(VAEInference, _BaseAutoencoder):
@@ -384,41 +377,3 @@ class VAETransformer(VAEInference, _BaseAutoencoder):
             "free_bits": self.free_bits,
             "importance_samples": k,
         }
-
-    def _after_training(self, X, missing):
-        def means_and_kl(module, x, _, observed):
-            mean, logvar = module.encode(x, observed)
-            return torch.cat([mean, gaussian_kl_per_dim(mean, logvar)], dim=1)
-
-        # A unit is active when its posterior mean varies across rows (Burda et
-        # al. 2015); a collapsed unit copies the prior for every row.
-        codes = self._map_batches(X, means_and_kl, missing=missing)
-        mean, kl = np.split(codes, 2, axis=1)
-        self.kl_per_dim_ = kl.astype(np.float64).mean(axis=0)
-        activity = mean.astype(np.float64).var(axis=0)
-        self.n_active_units_ = int(np.sum(activity > _ACTIVITY_THRESHOLD))
-
-    def sample(self, n_samples=1, random_state=None):
-        """Draw rows from the generative model.
-
-        Draws ``z`` from the N(0, I) prior and returns the decoder's mean for each,
-        in the training data's units (observation noise is not added).
-
-        Parameters
-        ----------
-        n_samples : int, default=1
-            Number of rows to draw.
-        random_state : int, RandomState instance or None, default=None
-            Seeds the draw; ``None`` uses the estimator's ``random_state``.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features_in_)
-            Decoded means, in the training data's units.
-        """
-        check_is_fitted(self)
-        rng = self._sample_rng(n_samples, random_state)
-        z = rng.standard_normal((n_samples, self._n_features_out))
-        if getattr(self, "_columns_", None) is not None:
-            return self._drawn_rows(z, rng)
-        return self.inverse_transform(z)
