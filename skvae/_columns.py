@@ -17,12 +17,9 @@ import numbers
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
-# Quantiles of each numeric column's map, as QuantileTransformer's default.
-_N_QUANTILES = 1000
-# Probabilities are kept this far from 0 and 1, as QuantileTransformer does.
-_BOUND = 1e-7
+from ._quantiles import N_QUANTILES, fit_quantiles, from_normal, log_jacobian, to_normal
+
 _CATEGORY_KINDS = ("category", "object", "string")
 
 
@@ -172,8 +169,7 @@ class TableColumns:
         integer = np.all(observed == np.round(observed), axis=0)
         quantiles = None
         if quantile and numeric.shape[1]:
-            grid = np.linspace(0.0, 1.0, min(_N_QUANTILES, len(X)))
-            quantiles = np.nanquantile(numeric, grid, axis=0)
+            quantiles = fit_quantiles(numeric)
         return cls(
             is_categorical,
             categories,
@@ -195,13 +191,9 @@ class TableColumns:
 
     def encode(self, X, handle_unknown):
         """Rows as the model reads them: numeric columns, then one-hot blocks."""
-        parts = [
-            _numbers(_column(X, j), _name(X, j))
-            for j in np.flatnonzero(~self.is_categorical)
-        ]
-        numeric = np.column_stack(parts) if parts else np.empty((len(X), 0))
+        numeric = self._numeric(X)
         if self.quantiles is not None:
-            numeric = self._to_normal(numeric)
+            numeric = to_normal(numeric, self.quantiles)
         blocks = [numeric]
         for j, found in zip(
             np.flatnonzero(self.is_categorical), self.categories, strict=True
@@ -223,23 +215,21 @@ class TableColumns:
             blocks.append(block)
         return np.concatenate(blocks, axis=1)
 
-    def _to_normal(self, numeric):
-        grid = np.linspace(0.0, 1.0, len(self.quantiles))
-        scores = np.empty_like(numeric)
-        for i, q in enumerate(self.quantiles.T):
-            x = numeric[:, i]
-            # Both directions averaged, as QuantileTransformer: ties land mid-way.
-            up = np.interp(x, q, grid)
-            down = -np.interp(-x, -q[::-1], -grid[::-1])
-            scores[:, i] = 0.5 * (up + down)
-        return special.ndtri(np.clip(scores, _BOUND, 1.0 - _BOUND))
-
-    def _from_normal(self, scores):
-        grid = np.linspace(0.0, 1.0, len(self.quantiles))
-        uniform = special.ndtr(scores)
-        return np.column_stack(
-            [np.interp(uniform[:, i], grid, q) for i, q in enumerate(self.quantiles.T)]
+    def log_jacobian(self, X, encoded):
+        """Each row's log-Jacobian of the normal-score map (``_quantiles``),
+        from the rows in the user's terms and as the model reads them."""
+        if self.quantiles is None:
+            return np.zeros(len(encoded))
+        return log_jacobian(
+            self._numeric(X), encoded[:, : self.n_numeric], self.quantiles, self.integer
         )
+
+    def _numeric(self, X):
+        parts = [
+            _numbers(_column(X, j), _name(X, j))
+            for j in np.flatnonzero(~self.is_categorical)
+        ]
+        return np.column_stack(parts) if parts else np.empty((len(X), 0))
 
     def decode(self, encoded):
         """Rows in the user's terms from encoded rows: each block's most likely
@@ -248,7 +238,7 @@ class TableColumns:
         n_numeric = self.n_numeric
         numeric = encoded[:, :n_numeric].astype(np.float64)
         if self.quantiles is not None and n_numeric:
-            numeric = self._from_normal(numeric)
+            numeric = from_normal(numeric, self.quantiles)
         numeric[:, self.integer] = np.round(numeric[:, self.integer])
         columns, start = [], n_numeric
         for found in self.categories:
@@ -359,7 +349,7 @@ def read_columns(state, take_quantiles, n_features, error):
         raise error("columns does not describe the model's features.")
     quantiles, n_quantiles = None, state["quantiles"]
     if n_quantiles is not None:
-        if not isinstance(n_quantiles, int) or not 2 <= n_quantiles <= _N_QUANTILES:
+        if not isinstance(n_quantiles, int) or not 2 <= n_quantiles <= N_QUANTILES:
             raise error("columns' quantile count is not a count of quantiles.")
         shape = (n_quantiles, n_numeric)
         quantiles = take_quantiles(shape).numpy().copy()

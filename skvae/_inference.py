@@ -222,15 +222,17 @@ class ChunkedInference(TransformerMixin):
         scores : ndarray of shape (n_samples,)
             Log-likelihood estimate of each row in nats, in the data's units;
             ``-inf`` for a row so far out that the network overflows on it.
-            With categorical columns, each category counts its log-probability
-            and, under the Gaussian likelihood, numbers count as the normal
-            scores of their quantiles (see ``categorical_features``).
+            With categorical columns, each category counts its log-probability;
+            under the Gaussian likelihood, integer columns and columns with a
+            repeated value count as the normal scores of their quantiles, the
+            other numbers in their own units (see ``categorical_features``).
         """
         check_is_fitted(self)
-        X, missing = self._validate_X(X)
+        rows, (X, missing) = X, self._validate_X(X)
         scores = self._map_batches(
             X, self._score_batch, self._score_keys(X), missing=missing
         )
+        scores += self._numbers_log_jacobian(rows, X)
         # A finite row far enough out overflows the network (the exponential of a
         # huge log-variance, then inf - inf): its likelihood underflows to nothing.
         # It scores -inf, the least likely row there is, never NaN.

@@ -5,7 +5,7 @@ import numpy as np
 from sklearn.utils.validation import check_array, validate_data
 
 from ._columns import TableColumns, resolve_categorical
-from ._validation import check_values
+from ._validation import check_values, from_torch
 
 
 class CategoricalColumns:
@@ -73,6 +73,15 @@ class CategoricalColumns:
         """Decoded rows as the user's table: categories, columns and dtypes."""
         columns = getattr(self, "_columns_", None)
         return rows if columns is None else columns.decode(rows)
+
+    def _numbers_log_jacobian(self, X, encoded):
+        """Each row's log-Jacobian of the numeric columns' normal-score map, which
+        turns a density of the scores into one of the numbers (0 without it)."""
+        columns = getattr(self, "_columns_", None)
+        if columns is None:
+            return np.zeros(len(encoded))
+        rows = X if hasattr(X, "iloc") else _as_rows(from_torch(X))
+        return columns.log_jacobian(rows, encoded)
 
     def _drawn_rows(self, z, rng):
         """Rows drawn from p(x | z) at codes ``z``: categories from their

@@ -66,7 +66,8 @@ class VAETransformer(VAEInference, _BaseAutoencoder):
         their log-probabilities in nats. NaN or None is a missing category. In
         a table with categorical columns, numeric columns under the Gaussian
         likelihood are modelled as normal scores of their empirical quantiles
-        (scores are then densities of those scores, not of the raw numbers);
+        (scores count continuous columns in their own units through the map's
+        slope, integer columns and point masses in normal scores);
         :meth:`inverse_transform` and :meth:`sample` give rows back in the
         user's terms: categories, a DataFrame's columns and dtypes, integer
         columns rounded.

@@ -249,3 +249,59 @@ def test_imputer_names_the_non_numeric_columns():
 
     with pytest.raises(ValueError, match=r"non-numeric columns \['colour', 'size'\]"):
         VAEImputer().fit(_table())
+
+
+def test_log_jacobian_is_the_slope_of_the_normal_score_map():
+    from skvae._quantiles import fit_quantiles, log_jacobian, to_normal
+
+    rng = np.random.RandomState(0)
+    train = np.column_stack([rng.gamma(2.0, 3.0, 500), rng.poisson(3, 500)])
+    quantiles = fit_quantiles(train)
+    integer = np.array([False, True])
+    # Points between the quantiles, where the map is smooth.
+    x = np.column_stack([rng.uniform(1.0, 10.0, 200), np.full(200, 2.0)])
+    h = 1e-7
+    up, down = to_normal(x + h, quantiles), to_normal(x - h, quantiles)
+    numerical = np.log((up[:, 0] - down[:, 0]) / (2 * h))
+    found = log_jacobian(x, to_normal(x, quantiles), quantiles, integer)
+    np.testing.assert_allclose(found, numerical, rtol=1e-5)
+    # The integer column counts in normal scores: no term; a hole neither.
+    x[:5, 0] = np.nan
+    assert (log_jacobian(x, to_normal(x, quantiles), quantiles, integer)[:5] == 0).all()
+
+
+def _known_table(n, rng, kinds=("a", "b", "c"), p=(0.6, 0.3, 0.1)):
+    return pd.DataFrame(
+        {
+            "x": rng.normal(3.0, 5.0, n),
+            "kind": pd.Categorical(rng.choice(kinds, n, p=p), kinds),
+            "count": rng.poisson(3, n),
+        }
+    )
+
+
+def test_continuous_numbers_score_in_their_own_units():
+    """On a known distribution the mean score bounds the true mean log-likelihood
+    from below, closely; scaling a continuous column by 10 lowers the scores by
+    log 10, as a density in its units must; an integer column counts in normal
+    scores, so its scale does not matter."""
+    from scipy import stats
+
+    rng = np.random.RandomState(0)
+    train, test = _known_table(2000, rng), _known_table(1000, rng)
+    settings = {**FAST, "hidden_dims": (16,), "max_epochs": 30}
+    columns = ["x", "kind"]
+    scores = VAETransformer(**settings).fit(train[columns]).score_samples(test[columns])
+    p = np.array([0.6, 0.3, 0.1])
+    true = stats.norm(3.0, 5.0).logpdf(test["x"]) + np.log(p[test["kind"].cat.codes])
+    assert true.mean() - 0.5 < scores.mean() < true.mean() + 0.05
+
+    def mean_shift(column):
+        model = VAETransformer(**settings)
+        before = model.fit(train).score_samples(test)
+        scaled = {column: lambda t: t[column] * 10}
+        after = model.fit(train.assign(**scaled)).score_samples(test.assign(**scaled))
+        return np.mean(after - before)
+
+    assert mean_shift("x") == pytest.approx(-np.log(10), abs=0.05)
+    assert mean_shift("count") == pytest.approx(0.0, abs=0.05)
