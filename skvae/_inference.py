@@ -228,7 +228,8 @@ class ChunkedInference(TransformerMixin):
             other numbers in their own units (see ``categorical_features``).
         """
         check_is_fitted(self)
-        rows, (X, missing) = X, self._validate_X(X)
+        rows = X  # as given: the numbers' log-Jacobian reads them in their units
+        X, missing = self._validate_X(rows)
         scores = self._map_batches(
             X, self._score_batch, self._score_keys(X), missing=missing
         )

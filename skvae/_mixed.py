@@ -79,7 +79,7 @@ class CategoricalColumns:
         turns a density of the scores into one of the numbers (0 without it)."""
         columns = getattr(self, "_columns_", None)
         if columns is None:
-            return np.zeros(len(encoded))
+            return 0.0
         rows = X if hasattr(X, "iloc") else _as_rows(from_torch(X))
         return columns.log_jacobian(rows, encoded)
 
