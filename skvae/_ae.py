@@ -344,6 +344,4 @@ class AETransformer(_BaseAutoencoder):
         z = rng.multivariate_normal(
             self.latent_mean_, self.latent_covariance_, n_samples
         )
-        if getattr(self, "_columns_", None) is not None:
-            return self._drawn_rows(z, rng)
-        return self.inverse_transform(z)
+        return self._rows_at_codes(z, rng)

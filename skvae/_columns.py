@@ -18,7 +18,14 @@ import numbers
 import numpy as np
 import pandas as pd
 
-from ._quantiles import N_QUANTILES, fit_quantiles, from_normal, log_jacobian, to_normal
+from ._quantiles import (
+    N_QUANTILES,
+    continuous,
+    fit_quantiles,
+    from_normal,
+    log_jacobian,
+    to_normal,
+)
 
 _CATEGORY_KINDS = ("category", "object", "string")
 
@@ -218,7 +225,7 @@ class TableColumns:
     def log_jacobian(self, X, encoded):
         """Each row's log-Jacobian of the normal-score map (``_quantiles``),
         from the rows in the user's terms and as the model reads them."""
-        if self.quantiles is None:
+        if self.quantiles is None or not continuous(self.quantiles, self.integer).any():
             return np.zeros(len(encoded))
         return log_jacobian(
             self._numeric(X), encoded[:, : self.n_numeric], self.quantiles, self.integer

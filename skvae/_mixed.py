@@ -83,6 +83,13 @@ class CategoricalColumns:
         rows = X if hasattr(X, "iloc") else _as_rows(from_torch(X))
         return columns.log_jacobian(rows, encoded)
 
+    def _rows_at_codes(self, z, rng):
+        """``sample``'s rows at codes ``z``: the decoder's means, or, with
+        categorical columns, every value drawn from p(x | z)."""
+        if getattr(self, "_columns_", None) is None:
+            return self.inverse_transform(z)
+        return self._drawn_rows(z, rng)
+
     def _drawn_rows(self, z, rng):
         """Rows drawn from p(x | z) at codes ``z``: categories from their
         softmax, numbers with the learned noise; in the user's terms."""

@@ -72,9 +72,8 @@ def log_jacobian(numeric, scores, quantiles, integer):
         k = np.clip(np.searchsorted(q, x, side="right") - 1, 0, last)
         at_knot = q[k] == x
         before = slopes[np.maximum(k - 1, 0)]
+        # The maximum clips to the last segment, whose left end it is not.
         slope = np.where(at_knot, 0.5 * (before + slopes[k]), slopes[k])
-        # The maximum is the right end of the last segment, not a knot in it.
-        slope = np.where(x == q[-1], slopes[last], slope)
         y = scores[:, i]
         log_normal = -0.5 * y**2 - _LOG_SQRT_2PI
         total += np.where(np.isnan(x), 0.0, np.log(slope) - log_normal)

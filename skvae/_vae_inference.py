@@ -103,9 +103,7 @@ class VAEInference:
         check_is_fitted(self)
         rng = self._sample_rng(n_samples, random_state)
         z = rng.standard_normal((n_samples, self._n_features_out))
-        if getattr(self, "_columns_", None) is not None:
-            return self._drawn_rows(z, rng)
-        return self.inverse_transform(z)
+        return self._rows_at_codes(z, rng)
 
 
 def _keyed_noise(keys, x, width):
